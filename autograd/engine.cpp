@@ -1,0 +1,115 @@
+// The backward engine and the autograd half of Tensor. Backward visits the graph in topological
+// order found iteratively (no recursion, deterministic), runs each node's backward function once,
+// sums the gradients reaching each node, and accumulates into the leaves' .grad.
+#include <unordered_map>
+
+#include "autograd/node.h"
+#include "core/kernels.h"
+
+namespace rcnn {
+
+namespace {
+
+// a + b into a new tensor (same shape, dtype, device); the engine's only arithmetic.
+Tensor add_same_shape(const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::empty(a.shape(), a.options());
+  RCNN_KERNEL(a.device(), binary, BinaryOp::Add, a, b, out);
+  return out;
+}
+
+void check_grad_matches(const Tensor& grad, const Shape& shape, DType dtype, Device device, const char* what) {
+  check(grad.shape() == shape && grad.dtype() == dtype && grad.device() == device, "backward: ", what,
+        " received a gradient of shape ", shape_str(grad.shape()), " ", dtype_name(grad.dtype()), " on ",
+        grad.device().str(), " for a tensor of shape ", shape_str(shape), " ", dtype_name(dtype), " on ",
+        device.str());
+}
+
+void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad) {
+  check_grad_matches(grad, leaf.shape, leaf.dtype, leaf.storage->device(), "a leaf");
+  Tensor sum = leaf.grad ? add_same_shape(Tensor(leaf.grad), grad) : grad.clone();
+  leaf.grad = sum.impl_ptr();
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  check(requires_grad(), "backward: the tensor ", shape_str(shape()),
+        " does not require grad (no input of the computation had requires_grad set)");
+  Tensor seed = gradient;
+  if (!seed.defined()) {
+    check(numel() == 1, "backward: a gradient can only be implied for a single-element output; this one has shape ",
+          shape_str(shape()), ", so pass backward(gradient)");
+    seed = ones(shape(), options());
+  }
+  check_grad_matches(seed, shape(), dtype(), device(), "the output");
+  NoGradGuard no_grad;
+  if (!grad_fn()) {
+    accumulate_into_leaf(impl(), seed);
+    return;
+  }
+
+  // Count, for every node reachable from the output, how many edges lead into it.
+  std::unordered_map<Node*, int> pending_uses;
+  std::vector<Node*> stack{grad_fn().get()};
+  pending_uses[grad_fn().get()] = 0;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge& e : n->inputs) {
+      if (!e.node) continue;
+      auto [it, first_visit] = pending_uses.try_emplace(e.node.get(), 0);
+      ++it->second;
+      if (first_visit) stack.push_back(e.node.get());
+    }
+  }
+
+  // Run nodes once all their consumers have passed their gradient on (Kahn's algorithm).
+  std::unordered_map<Node*, Tensor> grads{{grad_fn().get(), seed}};
+  std::vector<Node*> ready{grad_fn().get()};
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    check(static_cast<bool>(n->backward), "backward: the graph through '", n->name,
+          "' was already freed by an earlier backward(); call backward(gradient, /*retain_graph=*/true) "
+          "the first time to go through it twice");
+    Tensor g = std::move(grads[n]);
+    grads.erase(n);
+    std::vector<Tensor> input_grads = n->backward(g);
+    if (!retain_graph) n->backward = nullptr;  // frees what the op saved
+    check(input_grads.size() == n->inputs.size(), "backward: '", n->name, "' returned ", input_grads.size(),
+          " gradients for ", n->inputs.size(), " inputs");
+    for (size_t i = 0; i < n->inputs.size(); ++i) {
+      const Edge& e = n->inputs[i];
+      const Tensor& gi = input_grads[i];
+      if (e.node) {
+        if (gi.defined()) {
+          auto [it, fresh] = grads.try_emplace(e.node.get(), gi);
+          if (!fresh) it->second = add_same_shape(it->second, gi);
+        }
+        if (--pending_uses[e.node.get()] == 0) ready.push_back(e.node.get());
+      } else if (e.leaf && gi.defined()) {
+        accumulate_into_leaf(*e.leaf, gi);
+      }
+    }
+  }
+}
+
+Tensor& Tensor::requires_grad_(bool on) {
+  check(!on || is_floating(dtype()), "requires_grad_: ", dtype_name(dtype()), " tensors cannot require grad");
+  check(is_leaf(), "requires_grad_: only leaf tensors can change requires_grad; use detach() first");
+  impl().requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return Tensor(impl().grad); }
+
+void Tensor::set_grad(const Tensor& g) {
+  if (g.defined()) check_grad_matches(g, shape(), dtype(), device(), "set_grad");
+  impl().grad = g.impl_ptr();
+}
+
+void Tensor::zero_grad() { impl().grad.reset(); }
+
+Tensor Tensor::detach() const { return view_as_shape(shape()); }
+
+}  // namespace rcnn

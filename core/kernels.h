@@ -1,0 +1,30 @@
+#pragma once
+// The kernel interface. Every kernel exists twice with the same signature: rcnn::cpu:: (core/kernels/)
+// and rcnn::cuda:: (cuda/, or cuda/stubs.cpp in a build without CUDA). Ops pick one with
+// RCNN_KERNEL, the only place that looks at the device. Kernels check nothing: the op that calls
+// them has already checked shapes, dtypes and devices and allocated the output.
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace rcnn {
+
+enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Pow, Clamp };
+enum class BinaryOp { Add, Sub, Mul, Div, Eq, Ne, Lt, Le, Gt, Ge };
+
+// How an index tensor addresses the (outer, n, inner) slab of a tensor:
+// Select: one vector of positions (m) shared by every outer and inner position (index_select);
+// Gather: one position per output element, index shaped (outer, m, inner) like the output.
+enum class IndexMode { Select, Gather };
+
+namespace cpu {
+#include "core/kernel_list.inc"
+}
+namespace cuda {
+#include "core/kernel_list.inc"
+}
+
+#define RCNN_KERNEL(device, name, ...) \
+  ((device).is_cuda() ? ::rcnn::cuda::name(__VA_ARGS__) : ::rcnn::cpu::name(__VA_ARGS__))
+
+}  // namespace rcnn

@@ -1,0 +1,31 @@
+#pragma once
+// A block of memory on one device. Tensors share a Storage through shared_ptr; a reshape makes a
+// new tensor over the same Storage, everything else that changes layout copies.
+#include <cstddef>
+#include <memory>
+
+#include "core/device.h"
+
+namespace rcnn {
+
+class Storage {
+ public:
+  Storage(size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  Device device_;
+};
+
+// Copies bytes between any two devices (host<->device, device<->device, host<->host).
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+
+}  // namespace rcnn

@@ -1,0 +1,55 @@
+// CUDA twins of core/kernels/index.cpp: gather and scatter_add (atomics, since two indices may
+// name the same row).
+#include "core/kernels.h"
+#include "cuda/check.h"
+
+namespace rcnn::cuda {
+
+__device__ inline void atomic_add(float* p, float v) { atomicAdd(p, v); }
+__device__ inline void atomic_add(double* p, double v) { atomicAdd(p, v); }
+__device__ inline void atomic_add(int64_t* p, int64_t v) {
+  atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
+}
+
+// Element k of the (outer, m, inner) side and the row of the (outer, n, inner) side it pairs with.
+__device__ inline int64_t slab_offset(IndexMode mode, const int64_t* idx, Slab s, int64_t m, int64_t k) {
+  int64_t i = k % s.inner, j = (k / s.inner) % m, outer = k / (s.inner * m);
+  int64_t row = mode == IndexMode::Select ? idx[j] : idx[k];
+  return (outer * s.n + row) * s.inner + i;
+}
+
+template <class T>
+__global__ void gather_kernel(IndexMode mode, const T* x, Slab s, const int64_t* idx, int64_t m, T* out, int64_t total) {
+  RCNN_GRID_STRIDE_LOOP(k, total) out[k] = x[slab_offset(mode, idx, s, m, k)];
+}
+
+template <class T>
+__global__ void scatter_add_kernel(IndexMode mode, const T* src, const int64_t* idx, Slab s, int64_t m, T* out,
+                                   int64_t total) {
+  RCNN_GRID_STRIDE_LOOP(k, total) atomic_add(out + slab_offset(mode, idx, s, m, k), src[k]);
+}
+
+static int64_t rows_indexed(IndexMode mode, const Tensor& index, Slab s) {
+  return mode == IndexMode::Select ? index.numel() : index.numel() / (s.outer * s.inner);
+}
+
+void gather(IndexMode mode, const Tensor& x, Slab s, const Tensor& index, const Tensor& out) {
+  const int64_t total = out.numel(), m = rows_indexed(mode, index, s);
+  if (total == 0) return;
+  RCNN_DISPATCH(x.dtype(), T, {
+    gather_kernel<<<blocks_for(total), kThreads>>>(mode, x.data<T>(), s, index.data<int64_t>(), m, out.data<T>(), total);
+  });
+  RCNN_CUDA_CHECK_LAUNCH();
+}
+
+void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s, const Tensor& out) {
+  const int64_t total = src.numel(), m = rows_indexed(mode, index, s);
+  if (total == 0) return;
+  RCNN_DISPATCH(src.dtype(), T, {
+    scatter_add_kernel<<<blocks_for(total), kThreads>>>(mode, src.data<T>(), index.data<int64_t>(), s, m,
+                                                        out.data<T>(), total);
+  });
+  RCNN_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace rcnn::cuda

@@ -1,0 +1,60 @@
+// index_select and gather; the gradient of each is the adjoint scatter_add into zeros.
+#include "ops/index.h"
+
+#include "autograd/node.h"
+#include "core/kernels.h"
+#include "ops/checks.h"
+
+namespace rcnn {
+
+using Grads = std::vector<Tensor>;
+
+void check_index_range(const char* op, const Tensor& index, int64_t n) {
+  for (int64_t i : index.to_vector<int64_t>())
+    check(i >= 0 && i < n, op, ": index ", i, " is out of range for a dim of size ", n);
+}
+
+static Tensor gather_along(IndexMode mode, const char* name, const Tensor& x, int64_t dim, const Tensor& index,
+                           const Shape& out_shape) {
+  Slab s = slab_around(x.shape(), dim);
+  Tensor out = Tensor::empty(out_shape, x.options());
+  RCNN_KERNEL(x.device(), gather, mode, x, s, index, out);
+  if (should_record({&x}))
+    record(name, {x}, out, [mode, s, from = x.shape(), index](const Tensor& g) -> Grads {
+      Tensor gx = zeros(from, g.options());
+      RCNN_KERNEL(g.device(), scatter_add, mode, g, index, s, gx);
+      return {gx};
+    });
+  return out;
+}
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  check_defined("index_select", x);
+  check_index("index_select", index);
+  check(index.dim() == 1, "index_select: index must be 1-D, got ", describe(index));
+  check(index.device() == x.device(), "index_select: x ", describe(x), " and index ", describe(index),
+        " are on different devices");
+  dim = normalize_dim(dim, x.dim(), "index_select");
+  check_index_range("index_select", index, x.shape()[dim]);
+  Shape shape = x.shape();
+  shape[dim] = index.numel();
+  return gather_along(IndexMode::Select, "index_select", x, dim, index, shape);
+}
+
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  check_defined("gather", x);
+  check_index("gather", index);
+  check(index.device() == x.device(), "gather: x ", describe(x), " and index ", describe(index),
+        " are on different devices");
+  dim = normalize_dim(dim, x.dim(), "gather");
+  check(index.dim() == x.dim(), "gather: index ", describe(index), " and x ", describe(x),
+        " have different numbers of dims");
+  Shape expect = x.shape();
+  expect[dim] = index.shape()[dim];
+  check(index.shape() == expect, "gather: index shape ", shape_str(index.shape()),
+        " must match x's shape ", shape_str(x.shape()), " outside dim ", dim);
+  check_index_range("gather", index, x.shape()[dim]);
+  return gather_along(IndexMode::Gather, "gather", x, dim, index, index.shape());
+}
+
+}  // namespace rcnn

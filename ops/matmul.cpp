@@ -1,0 +1,43 @@
+// matmul: C = A B, dA = dC B^T, dB = A^T dC (summed over the batch where an operand was shared).
+// The transposes are flags to the GEMM, never copies.
+#include "ops/matmul.h"
+
+#include "autograd/node.h"
+#include "core/kernels.h"
+#include "ops/checks.h"
+#include "ops/reduce.h"
+
+namespace rcnn {
+
+static int64_t rows(const Tensor& t, bool trans) { return t.shape()[t.dim() - (trans ? 1 : 2)]; }
+static int64_t cols(const Tensor& t, bool trans) { return t.shape()[t.dim() - (trans ? 2 : 1)]; }
+static int64_t batch(const Tensor& t) { return t.dim() == 3 ? t.shape()[0] : 1; }
+
+// op(a) @ op(b) for 2-D/3-D operands; shapes already checked.
+static Tensor gemm(const Tensor& a, bool ta, const Tensor& b, bool tb) {
+  const int64_t B = std::max(batch(a), batch(b));
+  Shape shape{rows(a, ta), cols(b, tb)};
+  if (a.dim() == 3 || b.dim() == 3) shape.insert(shape.begin(), B);
+  Tensor out = Tensor::empty(shape, a.options());
+  if (out.numel() == 0) return out;
+  if (cols(a, ta) == 0) return zeros(shape, a.options());
+  RCNN_KERNEL(a.device(), matmul, a, ta, b, tb, out);
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_same_kind("matmul", a, b);
+  check_floating("matmul", a);
+  auto fail = [&] { return concat_message("matmul: cannot multiply ", describe(a), " by ", describe(b)); };
+  check((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3), fail(), " (2-D or 3-D operands only)");
+  check(cols(a, false) == rows(b, false), fail(), " (inner sizes differ)");
+  check(batch(a) == batch(b) || batch(a) == 1 || batch(b) == 1, fail(), " (batch sizes differ)");
+  Tensor out = gemm(a, false, b, false);
+  if (should_record({&a, &b}))
+    record("matmul", {a, b}, out, [a = a.detach(), b = b.detach()](const Tensor& g) -> std::vector<Tensor> {
+      return {sum_to(gemm(g, false, b, true), a.shape()), sum_to(gemm(a, true, g, false), b.shape())};
+    });
+  return out;
+}
+
+}  // namespace rcnn

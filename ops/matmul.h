@@ -1,0 +1,10 @@
+#pragma once
+#include "core/tensor.h"
+
+namespace rcnn {
+
+// (M, K) @ (K, N) -> (M, N); (B, M, K) @ (B, K, N) -> (B, M, N); a 2-D operand (or a batch of 1)
+// is shared by every batch element of the other.
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+}  // namespace rcnn

@@ -1,0 +1,81 @@
+#include "tests/op_cases.h"
+
+#include "core/rng.h"
+#include "ops/ops.h"
+
+namespace rcnn::testing {
+
+namespace {
+using In = const std::vector<Tensor>&;
+constexpr Domain P = Domain::Positive;
+
+Tensor indices(const std::vector<int64_t>& v, const Shape& shape, const Tensor& like) {
+  return from_vector(v, shape, like.device());
+}
+}  // namespace
+
+const std::vector<OpCase>& op_cases() {
+  static const std::vector<OpCase> cases = {
+      {"add_broadcast", {{{2, 3}}, {{3}}}, [](In x) { return x[0] + x[1]; }},
+      {"sub_broadcast", {{{2, 1, 3}}, {{4, 1}}}, [](In x) { return x[0] - x[1]; }},
+      {"mul_broadcast", {{{2, 3}}, {{2, 1}}}, [](In x) { return x[0] * x[1]; }},
+      {"div_broadcast", {{{2, 3}}, {{3}, P}}, [](In x) { return x[0] / x[1]; }},
+      {"mul_scalar", {{{5}}}, [](In x) { return 3.0 * x[0] - 1.0; }},
+      {"neg", {{{2, 3}}}, [](In x) { return -x[0]; }},
+      {"exp", {{{2, 3}}}, [](In x) { return exp(x[0]); }},
+      {"log", {{{2, 3}, P}}, [](In x) { return log(x[0]); }},
+      {"sqrt", {{{2, 3}, P}}, [](In x) { return sqrt(x[0]); }},
+      {"pow_3", {{{2, 3}}}, [](In x) { return pow(x[0], 3); }},
+      {"pow_half", {{{2, 3}, P}}, [](In x) { return pow(x[0], 0.5); }},
+      {"abs", {{{2, 3}}}, [](In x) { return abs(x[0]); }},
+      {"clamp", {{{3, 4}}}, [](In x) { return clamp(x[0], -0.3, 0.4); }},
+      {"relu", {{{3, 4}}}, [](In x) { return relu(x[0]); }},
+      {"sigmoid", {{{3, 4}}}, [](In x) { return sigmoid(x[0] * 4.0); }},
+      {"sum_all", {{{2, 3, 4}}}, [](In x) { return sum(x[0]); }},
+      {"sum_dims_keepdim", {{{2, 3, 4}}}, [](In x) { return sum(x[0], {0, 2}, true); }},
+      {"sum_dim", {{{2, 3, 4}}}, [](In x) { return sum(x[0], {1}); }},
+      {"mean_all", {{{2, 3, 4}}}, [](In x) { return mean(x[0]); }},
+      {"mean_dim", {{{2, 3, 4}}}, [](In x) { return mean(x[0], {-1}); }},
+      {"max_all", {{{3, 4}}}, [](In x) { return max(x[0]); }},
+      {"max_dim", {{{3, 4, 2}}}, [](In x) { return max(x[0], {1}); }},
+      {"max_dims_keepdim", {{{3, 4, 2}}}, [](In x) { return max(x[0], {0, 2}, true); }},
+      {"matmul_2d", {{{3, 4}}, {{4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"matmul_batched", {{{2, 3, 4}}, {{2, 4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"matmul_shared_rhs", {{{2, 3, 4}}, {{4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"matmul_shared_lhs", {{{3, 4}}, {{2, 4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"transpose", {{{2, 3, 4}}}, [](In x) { return transpose(x[0], 0, 2); }},
+      {"permute", {{{2, 3, 4}}}, [](In x) { return permute(x[0], {1, 2, 0}); }},
+      {"reshape", {{{2, 3, 4}}}, [](In x) { return reshape(x[0], {4, -1}) * 2.0; }},
+      {"concat", {{{2, 3}}, {{2, 2}}}, [](In x) { return concat({x[0], x[1]}, 1); }},
+      {"narrow", {{{4, 5}}}, [](In x) { return narrow(x[0], 1, 1, 3); }},
+      {"index_select", {{{4, 3}}},
+       [](In x) { return index_select(x[0], 0, indices({3, 0, 3, 1}, {4}, x[0])); }},
+      {"gather", {{{2, 3}}},
+       [](In x) { return gather(x[0], 1, indices({2, 0, 0, 1, 1, 1}, {2, 3}, x[0])); }},
+      {"where", {{{2, 3}}, {{2, 3}}}, [](In x) { return where(gt(x[0], x[1]), x[0], x[1] * 2.0); }},
+      {"expand", {{{3, 1}}}, [](In x) { return expand(x[0], {2, 3, 4}); }},
+      {"sort_values", {{{3, 5}}}, [](In x) { return sort(x[0], 1).values; }},
+      {"sort_descending_dim0", {{{5, 3}}}, [](In x) { return sort(x[0], 0, true).values; }},
+      {"topk_values", {{{2, 6}}}, [](In x) { return topk(x[0], 3).values; }},
+  };
+  return cases;
+}
+
+std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<Tensor> inputs;
+  for (const InputSpec& spec : c.inputs) {
+    Tensor t = rand(spec.shape, gen, kFloat64);
+    double* p = t.data<double>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (spec.domain == Domain::Positive)
+        p[i] = 0.5 + p[i];
+      else
+        p[i] = (p[i] < 0.5 ? -1 : 1) * (0.05 + 0.95 * std::abs(2 * p[i] - 1));
+    }
+    inputs.push_back(t.requires_grad_());
+  }
+  return inputs;
+}
+
+}  // namespace rcnn::testing

@@ -1,0 +1,31 @@
+#pragma once
+// One table of every differentiable op, shared by the gradient checks (float64, CPU), the
+// CPU-vs-CUDA comparison and the PyTorch reference test, so no op can be missing from one of them.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace rcnn::testing {
+
+// Positive: values in [0.5, 1.5] (log, sqrt, division). Any: values in [-1, 1], at least 0.05 from
+// 0, so kinks (abs, relu) sit far from the finite-difference step.
+enum class Domain { Any, Positive };
+
+struct InputSpec {
+  Shape shape;
+  Domain domain = Domain::Any;
+};
+
+struct OpCase {
+  std::string name;  // also the key of tests/reference/ops.json
+  std::vector<InputSpec> inputs;
+  std::function<Tensor(const std::vector<Tensor>&)> f;
+};
+
+const std::vector<OpCase>& op_cases();
+// Inputs for a case drawn from a seeded generator (float64, CPU, requires_grad set).
+std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed);
+
+}  // namespace rcnn::testing

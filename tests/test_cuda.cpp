@@ -1,0 +1,73 @@
+// CPU vs CUDA: every op of the shared table (forward and every input gradient) and the
+// non-differentiable ops, compared in float32. Always compiled; skipped, and said so, without a GPU.
+#include "core/rng.h"
+#include "cuda/runtime.h"
+#include "ops/ops.h"
+#include "tests/helpers.h"
+#include "tests/op_cases.h"
+
+using namespace rcnn;
+using rcnn::testing::check_close;
+
+static bool have_gpu() {
+  if (cuda::available()) return true;
+  MESSAGE("skipped: no GPU (", cuda::built_with_cuda() ? "no CUDA device found" : "built without CUDA=1", ")");
+  return false;
+}
+
+TEST_CASE("CUDA: every differentiable op matches the CPU, forward and backward") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda();
+  for (const auto& c : rcnn::testing::op_cases()) {
+    SUBCASE(c.name.c_str()) {
+      std::vector<Tensor> cpu_in, gpu_in;
+      for (const Tensor& t : rcnn::testing::make_inputs(c, 11)) {
+        cpu_in.push_back(t.detach().to(kFloat32).requires_grad_());
+        gpu_in.push_back(t.detach().to(kFloat32).to(gpu).requires_grad_());
+      }
+      Tensor y_cpu = c.f(cpu_in), y_gpu = c.f(gpu_in);
+      CHECK(y_gpu.is_cuda());
+      check_close(y_gpu.cpu(), y_cpu, 1e-5, 1e-4);
+      Generator gen(5);
+      Tensor w = randn(y_cpu.shape(), gen);
+      y_cpu.backward(w);
+      y_gpu.backward(w.to(gpu));
+      for (size_t i = 0; i < cpu_in.size(); ++i) check_close(gpu_in[i].grad().cpu(), cpu_in[i].grad(), 1e-4, 1e-4);
+    }
+  }
+}
+
+TEST_CASE("CUDA: non-differentiable ops, dtypes and large shapes match the CPU") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda();
+  Generator gen(3);
+  Tensor a = randn({37, 1000}, gen), b = randn({1000}, gen);
+  Tensor ga = a.to(gpu), gb = b.to(gpu);
+  check_close(gt(ga, gb).cpu(), gt(a, b));
+  check_close(eq(ga, ga).cpu(), eq(a, a));
+  check_close(sign(ga).cpu(), sign(a));
+  check_close(argmax(ga, 1).cpu(), argmax(a, 1));
+  check_close(argmax(ga, 0).cpu(), argmax(a, 0));
+  auto s_cpu = sort(a, 1, true), s_gpu = sort(ga, 1, true);
+  check_close(s_gpu.indices.cpu(), s_cpu.indices);
+  check_close(sort(ga, 0).indices.cpu(), sort(a, 0).indices);
+  Tensor ties = from_vector<float>({1, 0, 1, 0, 1}, {5});  // stability: equal keys keep their order
+  check_close(sort(ties.to(gpu)).indices.cpu(), sort(ties).indices);
+  check_close(a.to(kInt64).to(gpu).to(kFloat64).cpu(), a.to(kInt64).to(kFloat64));
+  check_close(sum(ga, {1}).cpu(), sum(a, {1}), 1e-3, 1e-5);
+  check_close(matmul(ga, transpose(ga, 0, 1)).cpu(), matmul(a, transpose(a, 0, 1)), 1e-2, 1e-4);
+  Tensor idx = from_vector<int64_t>({5, 5, 5, 0}, {4});
+  check_close(index_select(ga, 1, idx.to(gpu)).cpu(), index_select(a, 1, idx));
+  check_close(zeros({3, 4}, kInt64).to(gpu).cpu(), zeros({3, 4}, kInt64));
+  Tensor d = randn({8, 9}, gen, kFloat64);  // float64 runs on the GPU too
+  check_close(matmul(d.to(gpu), transpose(d, 0, 1).to(gpu)).cpu(), matmul(d, transpose(d, 0, 1)), 1e-10, 1e-10);
+}
+
+TEST_CASE("CUDA: the caching allocator reuses freed blocks") {
+  if (!have_gpu()) return;
+  { Tensor t = zeros({1 << 20}, Device::cuda()); }
+  size_t cached = cuda::cached_bytes();
+  CHECK(cached >= (4u << 20));
+  { Tensor t = zeros({1 << 20}, Device::cuda()); }
+  CHECK(cuda::cached_bytes() == cached);
+}

@@ -1,0 +1,89 @@
+// autograd/: the engine on graphs whose gradients are known by hand.
+#include "autograd/node.h"
+#include "ops/ops.h"
+#include "tests/helpers.h"
+
+using namespace rcnn;
+using rcnn::testing::check_values;
+
+TEST_CASE("a value used twice gets both contributions") {
+  Tensor x = tensor({3.0}).requires_grad_();
+  Tensor y = x * x + x;  // dy/dx = 2x + 1 = 7
+  y.backward();
+  check_values(x.grad(), {7});
+}
+
+TEST_CASE("a diamond graph sums the two paths once each") {
+  Tensor x = tensor({2.0}).requires_grad_();
+  Tensor a = x * 3.0, b = exp(x), c = a * b;  // dc/dx = 3 e^x + 3x e^x = 9 e^2
+  c.backward();
+  check_values(x.grad(), {9 * std::exp(2.0)}, 1e-4, 1e-6);
+}
+
+TEST_CASE("gradients accumulate across backward calls until zeroed") {
+  Tensor w = tensor({1.0, 2.0}).requires_grad_();
+  sum(w * 3.0).backward();
+  sum(w * 3.0).backward();
+  check_values(w.grad(), {6, 6});
+  w.zero_grad();
+  CHECK_FALSE(w.grad().defined());
+  sum(w).backward();
+  check_values(w.grad(), {1, 1});
+}
+
+TEST_CASE("a chain of 100 000 nodes runs backward and is freed without recursion") {
+  Tensor x = tensor({1.0}).requires_grad_();
+  Tensor y = x;
+  for (int i = 0; i < 100000; ++i) y = y * 1.0;
+  y = y * 2.0;
+  y.backward();
+  check_values(x.grad(), {2});
+  y = Tensor();  // destroys the chain (recursively this would overflow the stack)
+}
+
+TEST_CASE("NoGradGuard records nothing") {
+  Tensor x = tensor({1.0}).requires_grad_();
+  {
+    NoGradGuard guard;
+    Tensor y = x * 2.0;
+    CHECK_FALSE(y.requires_grad());
+    CHECK(y.grad_fn() == nullptr);
+  }
+  CHECK((x * 2.0).requires_grad());
+}
+
+TEST_CASE("backward through a freed graph is a clear error; retain_graph allows it") {
+  Tensor x = tensor({1.0, 2.0}).requires_grad_();
+  Tensor y = sum(exp(x));
+  y.backward({}, /*retain_graph=*/true);
+  y.backward();
+  check_values(x.grad(), {2 * std::exp(1.0), 2 * std::exp(2.0)}, 1e-5);
+  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("already freed"), Error);
+}
+
+TEST_CASE("detach cuts the graph and shares the data") {
+  Tensor x = tensor({1.0, 2.0}).requires_grad_();
+  Tensor d = (x * 2.0).detach();
+  CHECK_FALSE(d.requires_grad());
+  Tensor y = sum(d * x);  // d is a constant here: dy/dx = d
+  y.backward();
+  check_values(x.grad(), {2, 4});
+}
+
+TEST_CASE("backward needs a gradient for non-scalar outputs and a graph to go through") {
+  Tensor x = tensor({1.0, 2.0}).requires_grad_();
+  CHECK_THROWS_WITH_AS((x * 2.0).backward(), doctest::Contains("pass backward(gradient)"), Error);
+  (x * 2.0).backward(tensor({1.0, 10.0}));
+  check_values(x.grad(), {2, 20});
+  CHECK_THROWS_WITH_AS(tensor({1.0}).backward(), doctest::Contains("does not require grad"), Error);
+  CHECK_THROWS_WITH_AS((x * 2.0).backward(tensor({1.0})), doctest::Contains("received a gradient of shape (1,)"),
+                       Error);
+}
+
+TEST_CASE("integer results (argmax, comparisons, sort indices) do not require grad") {
+  Tensor x = tensor({1.0, 3.0, 2.0}).requires_grad_();
+  CHECK_FALSE(argmax(x).requires_grad());
+  CHECK_FALSE(gt(x, x).requires_grad());
+  CHECK_FALSE(sort(x).indices.requires_grad());
+  CHECK(sort(x).values.requires_grad());
+}

@@ -1,0 +1,86 @@
+// core/: Tensor, factories, conversions, element access, errors.
+#include "core/rng.h"
+#include "ops/ops.h"
+#include "tests/helpers.h"
+
+using namespace rcnn;
+using rcnn::testing::check_values;
+
+TEST_CASE("factories make the shapes, dtypes and values asked for") {
+  Tensor z = zeros({2, 3});
+  CHECK(z.shape() == Shape{2, 3});
+  CHECK(z.dtype() == kFloat32);
+  CHECK(z.device() == kCPU);
+  check_values(z, {0, 0, 0, 0, 0, 0});
+  check_values(ones({2}, kFloat64), {1, 1});
+  check_values(full({3}, 2.5), {2.5, 2.5, 2.5});
+  check_values(arange(4, kInt64), {0, 1, 2, 3});
+  check_values(arange(1, 2, 0.25), {1, 1.25, 1.5, 1.75});
+  check_values(tensor({1, -2, 3}), {1, -2, 3});
+  Tensor s = scalar_tensor(7);
+  CHECK(s.dim() == 0);
+  CHECK(s.item() == 7);
+  Tensor v = from_vector<int64_t>({1, 2, 3, 4, 5, 6}, {3, 2});
+  CHECK(v.dtype() == kInt64);
+  CHECK(v.at({2, 1}) == 6);
+}
+
+TEST_CASE("rand and randn are reproducible from the seed and have the right moments") {
+  Generator a(42), b(42);
+  Tensor x = rand({1000}, a), y = rand({1000}, b);
+  CHECK(x.to_vector<float>() == y.to_vector<float>());
+  CHECK(mean(x).item() == doctest::Approx(0.5).epsilon(0.05));
+  CHECK(max(x).item() < 1.0);
+  Generator g(7);
+  Tensor n = randn({20000}, g, kFloat64);
+  CHECK(mean(n).item() == doctest::Approx(0).epsilon(0.03));
+  CHECK(mean(n * n).item() == doctest::Approx(1).epsilon(0.03));
+}
+
+TEST_CASE("generator state round-trips") {
+  Generator g(3);
+  g.uniform();
+  std::string state = g.state();
+  double next = g.uniform();
+  Generator h;
+  h.set_state(state);
+  CHECK(h.uniform() == next);
+  CHECK_THROWS_WITH_AS(h.set_state("not a state"), doctest::Contains("set_state"), Error);
+}
+
+TEST_CASE("to(dtype) converts values and clone owns its storage") {
+  Tensor x = tensor({1.7, -2.2, 3.0});
+  check_values(x.to(kInt64), {1, -2, 3});
+  check_values(x.to(kFloat64), {1.7, -2.2, 3.0}, 1e-6);
+  Tensor c = x.clone();
+  c.data<float>()[0] = 9;
+  CHECK(x.at({0}) == doctest::Approx(1.7));
+}
+
+TEST_CASE("printing names shape, dtype and device") {
+  std::string s = zeros({2, 2}, kFloat64).str();
+  CHECK(s.find("shape=(2, 2)") != std::string::npos);
+  CHECK(s.find("float64") != std::string::npos);
+  CHECK(s.find("cpu") != std::string::npos);
+  CHECK(Tensor().str() == "Tensor(undefined)");
+}
+
+TEST_CASE("bad arguments raise errors that name the op and the shapes") {
+  CHECK_THROWS_WITH_AS(zeros({2, 3}) + zeros({4}), doctest::Contains("add: shapes (2, 3) and (4,)"), Error);
+  CHECK_THROWS_WITH_AS(zeros({2}) + zeros({2}, kFloat64), doctest::Contains("different dtypes"), Error);
+  CHECK_THROWS_WITH_AS(matmul(zeros({2, 3}), zeros({4, 5})), doctest::Contains("matmul: cannot multiply (2, 3)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(reshape(zeros({2, 3}), {4, 2}), doctest::Contains("reshape"), Error);
+  CHECK_THROWS_WITH_AS(sum(zeros({2}), {3}), doctest::Contains("sum: dim 3 is out of range"), Error);
+  CHECK_THROWS_WITH_AS(index_select(zeros({3}), 0, from_vector<int64_t>({5}, {1})),
+                       doctest::Contains("index 5 is out of range"), Error);
+  CHECK_THROWS_WITH_AS(exp(zeros({2}, kInt64)), doctest::Contains("exp: needs a floating-point tensor"), Error);
+  CHECK_THROWS_WITH_AS(zeros({2}).item(), doctest::Contains("item"), Error);
+  CHECK_THROWS_WITH_AS(zeros({2}, kInt64).requires_grad_(), doctest::Contains("cannot require grad"), Error);
+  CHECK_THROWS_AS(Tensor().shape(), Error);
+}
+
+TEST_CASE("moving to a GPU fails clearly when there is none") {
+  if (cuda::available()) return;
+  CHECK_THROWS_AS(zeros({2}).to(Device::cuda()), Error);
+}
