@@ -6,6 +6,7 @@
 #   DEBUG=1           -O0 -g          SANITIZE=1    AddressSanitizer + UndefinedBehaviorSanitizer
 # Each configuration builds into its own folder under build/, so switching never mixes objects.
 
+MAKEFLAGS += -j$(shell nproc)
 CUDA ?= 0
 DEBUG ?= 0
 SANITIZE ?= 0
@@ -46,9 +47,10 @@ LIB_OBJ := $(CORE_SRC:%.cpp=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.cpp)
 TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
-TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/tutorials/%)
+TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
 
 .PHONY: all lib tests tutorials test demo deps reference clean
+.SECONDARY:  # keep the tutorials' object files between builds
 all: lib tests tutorials
 lib: $(LIB)
 tests: $(TEST_BIN)
@@ -68,7 +70,8 @@ $(LIB): $(LIB_OBJ)
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/tutorials/%: $(BUILD)/tutorials/%/main.o $(LIB)
+$(BUILD)/bin/%: $(BUILD)/tutorials/%/main.o $(LIB)
+	@mkdir -p $(dir $@)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
 # Runs every test case; doctest's summary is the last line and the exit code is non-zero on failure.
@@ -78,7 +81,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory tutorials
-	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/tutorials/$$t || exit 1; done
+	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
 
 deps:
 	@scripts/deps.sh

@@ -37,32 +37,41 @@ static Shape drop_dims(const Shape& shape, const std::vector<int64_t>& dims) {
   return s;
 }
 
-// Sum along one dim, keeping it as size 1. d sum / dx = 1: the gradient is broadcast back.
-static Tensor sum_keepdim(const Tensor& x, int64_t dim) {
-  Tensor out = Tensor::empty(keepdim_shape(x.shape(), dim), x.options());
-  RCNN_KERNEL(x.device(), sum_dim, x, slab_around(x.shape(), dim), out);
-  if (should_record({&x}))
-    record("sum", {x}, out, [shape = x.shape()](const Tensor& g) -> Grads { return {expand(g, shape)}; });
-  return out;
-}
-
-Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  check_defined("sum", x);
-  std::vector<int64_t> ds = reduction_dims("sum", x, dims);
-  Tensor out = x;
-  for (int64_t d : ds) out = sum_keepdim(out, d);
-  return keepdim ? out : reshape(out, drop_dims(x.shape(), ds));
-}
-
 static std::vector<int64_t> all_dims(const Tensor& x) {
   std::vector<int64_t> dims(x.dim());
   for (int64_t d = 0; d < x.dim(); ++d) dims[d] = d;
   return dims;
 }
 
+// One sum_dim kernel per reduced dim (all dims at once: one pass over the flat data), recorded as a
+// single node. d sum / dx = 1: the gradient is broadcast back to x's shape.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  check_defined("sum", x);
+  std::vector<int64_t> ds = reduction_dims("sum", x, dims);
+  Shape kept = x.shape();
+  for (int64_t d : ds) kept[d] = 1;
+  Tensor out = x.detach();
+  std::vector<int64_t> passes = ds;
+  if (!ds.empty() && ds.size() == kept.size()) {  // every dim: one pass over the flat data
+    out = out.view_as_shape({x.numel()});
+    passes = {0};
+  }
+  for (int64_t d : passes) {
+    Tensor partial = Tensor::empty(keepdim_shape(out.shape(), d), x.options());
+    RCNN_KERNEL(x.device(), sum_dim, out, slab_around(out.shape(), d), partial);
+    out = partial;
+  }
+  out = out.view_as_shape(keepdim ? kept : drop_dims(x.shape(), ds));
+  if (should_record({&x}))
+    record("sum", {x}, out, [kept, shape = x.shape()](const Tensor& g) -> Grads {
+      return {expand(g.view_as_shape(kept), shape)};
+    });
+  return out;
+}
+
 Tensor sum(const Tensor& x) {
   check_defined("sum", x);
-  return x.dim() == 0 ? x : sum(reshape(x, {x.numel()}), {0});
+  return sum(x, all_dims(x));
 }
 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {

@@ -1,0 +1,91 @@
+#!/usr/bin/python3
+"""Writes tests/reference/ops.json: PyTorch's values for the ops of tests/op_cases.cpp.
+
+For each case: the inputs (float64), the output y, and the gradient of L = sum(y * w) for each input,
+with w[i] = ((i % 7) - 3) / 4. The names and functions mirror tests/op_cases.cpp one for one.
+Run with Debian's PyTorch:  make reference   (or /usr/bin/python3 tests/reference/make_reference.py)
+"""
+import json
+import os
+
+import torch
+
+torch.manual_seed(0)
+A, P = "any", "positive"
+
+
+def idx(values, shape):
+    return torch.tensor(values, dtype=torch.int64).reshape(shape)
+
+
+CASES = {
+    "add_broadcast": ([((2, 3), A), ((3,), A)], lambda x: x[0] + x[1]),
+    "sub_broadcast": ([((2, 1, 3), A), ((4, 1), A)], lambda x: x[0] - x[1]),
+    "mul_broadcast": ([((2, 3), A), ((2, 1), A)], lambda x: x[0] * x[1]),
+    "div_broadcast": ([((2, 3), A), ((3,), P)], lambda x: x[0] / x[1]),
+    "mul_scalar": ([((5,), A)], lambda x: 3.0 * x[0] - 1.0),
+    "neg": ([((2, 3), A)], lambda x: -x[0]),
+    "exp": ([((2, 3), A)], lambda x: torch.exp(x[0])),
+    "log": ([((2, 3), P)], lambda x: torch.log(x[0])),
+    "sqrt": ([((2, 3), P)], lambda x: torch.sqrt(x[0])),
+    "pow_3": ([((2, 3), A)], lambda x: torch.pow(x[0], 3)),
+    "pow_half": ([((2, 3), P)], lambda x: torch.pow(x[0], 0.5)),
+    "abs": ([((2, 3), A)], lambda x: torch.abs(x[0])),
+    "clamp": ([((3, 4), A)], lambda x: torch.clamp(x[0], -0.3, 0.4)),
+    "relu": ([((3, 4), A)], lambda x: torch.relu(x[0])),
+    "sigmoid": ([((3, 4), A)], lambda x: torch.sigmoid(x[0] * 4.0)),
+    "sum_all": ([((2, 3, 4), A)], lambda x: x[0].sum()),
+    "sum_dims_keepdim": ([((2, 3, 4), A)], lambda x: x[0].sum(dim=(0, 2), keepdim=True)),
+    "sum_dim": ([((2, 3, 4), A)], lambda x: x[0].sum(dim=1)),
+    "mean_all": ([((2, 3, 4), A)], lambda x: x[0].mean()),
+    "mean_dim": ([((2, 3, 4), A)], lambda x: x[0].mean(dim=-1)),
+    "max_all": ([((3, 4), A)], lambda x: x[0].max()),
+    "max_dim": ([((3, 4, 2), A)], lambda x: x[0].max(dim=1).values),
+    "max_dims_keepdim": ([((3, 4, 2), A)], lambda x: x[0].amax(dim=(0, 2), keepdim=True)),
+    "matmul_2d": ([((3, 4), A), ((4, 5), A)], lambda x: x[0] @ x[1]),
+    "matmul_batched": ([((2, 3, 4), A), ((2, 4, 5), A)], lambda x: x[0] @ x[1]),
+    "matmul_shared_rhs": ([((2, 3, 4), A), ((4, 5), A)], lambda x: x[0] @ x[1]),
+    "matmul_shared_lhs": ([((3, 4), A), ((2, 4, 5), A)], lambda x: x[0] @ x[1]),
+    "transpose": ([((2, 3, 4), A)], lambda x: x[0].transpose(0, 2)),
+    "permute": ([((2, 3, 4), A)], lambda x: x[0].permute(1, 2, 0)),
+    "reshape": ([((2, 3, 4), A)], lambda x: x[0].reshape(4, -1) * 2.0),
+    "concat": ([((2, 3), A), ((2, 2), A)], lambda x: torch.cat([x[0], x[1]], 1)),
+    "narrow": ([((4, 5), A)], lambda x: x[0].narrow(1, 1, 3)),
+    "index_select": ([((4, 3), A)], lambda x: x[0].index_select(0, idx([3, 0, 3, 1], (4,)))),
+    "gather": ([((2, 3), A)], lambda x: x[0].gather(1, idx([2, 0, 0, 1, 1, 1], (2, 3)))),
+    "where": ([((2, 3), A), ((2, 3), A)], lambda x: torch.where(x[0] > x[1], x[0], x[1] * 2.0)),
+    "expand": ([((3, 1), A)], lambda x: x[0].expand(2, 3, 4)),
+    "sort_values": ([((3, 5), A)], lambda x: torch.sort(x[0], dim=1, stable=True).values),
+    "sort_descending_dim0": ([((5, 3), A)], lambda x: torch.sort(x[0], dim=0, descending=True, stable=True).values),
+    "topk_values": ([((2, 6), A)], lambda x: torch.topk(x[0], 3).values),
+}
+
+
+def make_input(shape, domain):
+    u = torch.rand(shape, dtype=torch.float64)
+    if domain == P:
+        return 0.5 + u
+    return torch.where(u < 0.5, -1.0, 1.0) * (0.05 + 0.95 * (2 * u - 1).abs())
+
+
+def main():
+    out = []
+    for name, (specs, f) in CASES.items():
+        xs = [make_input(s, d).requires_grad_() for s, d in specs]
+        y = f(xs)
+        w = ((torch.arange(y.numel(), dtype=torch.float64) % 7) - 3) / 4
+        (y * w.reshape(y.shape)).sum().backward()
+        out.append({
+            "name": name,
+            "inputs": [{"shape": list(x.shape), "values": x.detach().flatten().tolist()} for x in xs],
+            "output": {"shape": list(y.shape), "values": y.detach().flatten().tolist()},
+            "grads": [x.grad.flatten().tolist() for x in xs],
+        })
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
+    with open(path, "w") as fh:
+        json.dump({"generator": "tests/reference/make_reference.py", "torch": torch.__version__, "cases": out}, fh)
+    print(f"wrote {len(out)} cases to {path}")
+
+
+if __name__ == "__main__":
+    main()

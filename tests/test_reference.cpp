@@ -1,0 +1,50 @@
+// The ops of tests/op_cases.cpp against PyTorch 1.13's values, stored in tests/reference/ops.json by
+// tests/reference/make_reference.py.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ops/ops.h"
+#include "tests/helpers.h"
+#include "tests/op_cases.h"
+
+using namespace rcnn;
+using rcnn::testing::mismatch;
+
+static const char* kRegenerate = "regenerate it with `make reference` (needs Debian's python3-torch)";
+
+static Tensor from_json(const nlohmann::json& j) {
+  return from_vector(j.at("values").get<std::vector<double>>(), j.at("shape").get<Shape>());
+}
+
+TEST_CASE("every op in the table matches PyTorch's values and gradients") {
+  std::ifstream file("tests/reference/ops.json");
+  REQUIRE_MESSAGE(file.good(), "tests/reference/ops.json is missing (run the tests from the repository root); ",
+                  kRegenerate);
+  nlohmann::json ref = nlohmann::json::parse(file);
+  std::map<std::string, const nlohmann::json*> by_name;
+  for (const auto& c : ref.at("cases")) by_name[c.at("name").get<std::string>()] = &c;
+
+  for (const auto& op : rcnn::testing::op_cases()) {
+    SUBCASE(op.name.c_str()) {
+      auto it = by_name.find(op.name);
+      REQUIRE_MESSAGE(it != by_name.end(), "no PyTorch values for '", op.name, "': the fixture is stale; ", kRegenerate);
+      const nlohmann::json& c = *it->second;
+      std::vector<Tensor> inputs;
+      for (const auto& in : c.at("inputs")) inputs.push_back(from_json(in).requires_grad_());
+      Tensor y = op.f(inputs);
+      Tensor want = from_json(c.at("output"));
+      REQUIRE_MESSAGE(y.shape() == want.shape(), op.name, ": shape ", shape_str(y.shape()), ", PyTorch ",
+                      shape_str(want.shape()));
+      std::string m = mismatch(y.to_vector<double>(), want.to_vector<double>(), 1e-12, 1e-10);
+      CHECK_MESSAGE(m.empty(), op.name, " output: ", m);
+      std::vector<double> w(y.numel());
+      for (size_t i = 0; i < w.size(); ++i) w[i] = (static_cast<double>(i % 7) - 3) / 4;
+      y.backward(from_vector(w, y.shape()));
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        std::string g = mismatch(inputs[i].grad().to_vector<double>(), c.at("grads")[i].get<std::vector<double>>(),
+                                 1e-12, 1e-10);
+        CHECK_MESSAGE(g.empty(), op.name, " gradient of input ", i, ": ", g);
+      }
+    }
+  }
+}
