@@ -15,7 +15,7 @@ NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 CONFIG := cpu
 CXXFLAGS := -std=c++17 -Wall -Wextra -fopenmp -I. -MMD -MP
-LDLIBS := -fopenmp -lopenblas -lpthread
+LDLIBS := -fopenmp -lopenblas -ldnnl -lpthread
 ifeq ($(DEBUG),1)
   CXXFLAGS += -O0 -g
   CONFIG := $(CONFIG)-debug
@@ -28,7 +28,7 @@ ifeq ($(SANITIZE),1)
   CONFIG := $(CONFIG)-sanitize
 endif
 
-CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp)
+CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp)
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu)

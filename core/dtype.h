@@ -41,4 +41,14 @@ inline const char* dtype_name(DType t) {
     }                                                \
   }
 
+// The same for ops that only take floating types (the op has rejected int64 already).
+#define RCNN_FLOAT_DISPATCH(dtype, T, ...) \
+  if ((dtype) == ::rcnn::DType::Float32) { \
+    using T = float;                       \
+    __VA_ARGS__;                           \
+  } else {                                 \
+    using T = double;                      \
+    __VA_ARGS__;                           \
+  }
+
 }  // namespace rcnn

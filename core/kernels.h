@@ -17,6 +17,18 @@ enum class BinaryOp { Add, Sub, Mul, Div, Eq, Ne, Lt, Le, Gt, Ge };
 // Gather: one position per output element, index shaped (outer, m, inner) like the output.
 enum class IndexMode { Select, Gather };
 
+// The sizes of a 2-D convolution: input (N, C, H, W), weight (K, C, R, S), output (N, K, OH, OW).
+struct Conv2dGeometry {
+  int64_t N, C, H, W, K, R, S, OH, OW;
+  int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+};
+
+// The sizes of a 2-D pooling: input (N, C, H, W), window (R, S), output (N, C, OH, OW).
+struct Pool2dGeometry {
+  int64_t N, C, H, W, R, S, OH, OW;
+  int64_t stride_h, stride_w, pad_h, pad_w;
+};
+
 namespace cpu {
 #include "core/kernel_list.inc"
 }

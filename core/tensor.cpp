@@ -76,6 +76,13 @@ Tensor Tensor::clone() const {
   return out;
 }
 
+const Tensor& Tensor::copy_(const Tensor& src) const {
+  check(src.shape() == shape() && src.dtype() == dtype(), "copy_: source ", shape_str(src.shape()), " ",
+        dtype_name(src.dtype()), " does not fit destination ", shape_str(shape()), " ", dtype_name(dtype()));
+  copy_bytes(raw(), device(), src.raw(), src.device(), numel() * dtype_size(dtype()));
+  return *this;
+}
+
 Tensor Tensor::view_as_shape(const Shape& new_shape) const {
   check(rcnn::numel(new_shape) == numel(), "reshape: cannot view a tensor of shape ", shape_str(shape()),
         " as ", shape_str(new_shape));

@@ -71,6 +71,9 @@ class Tensor {
   Tensor to(DType dtype) const;    // differentiable between floating types
   Tensor cpu() const { return to(kCPU); }
   Tensor clone() const;  // a copy with its own storage, not recorded
+  // Overwrites this tensor's elements with src's (same shape and dtype, any devices). Not recorded:
+  // for initialisers, optimizer steps and loading weights.
+  const Tensor& copy_(const Tensor& src) const;
   // Same storage, new shape; the autograd-recorded version is reshape() in ops/shape.h.
   Tensor view_as_shape(const Shape& shape) const;
 

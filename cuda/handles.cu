@@ -12,4 +12,13 @@ cublasHandle_t cublas_handle() {
   return handle;
 }
 
+cudnnHandle_t cudnn_handle() {
+  static cudnnHandle_t handle = [] {
+    cudnnHandle_t h;
+    RCNN_CUDNN_CHECK(cudnnCreate(&h));
+    return h;
+  }();
+  return handle;
+}
+
 }  // namespace rcnn::cuda

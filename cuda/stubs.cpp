@@ -32,5 +32,12 @@ void gather(IndexMode, const Tensor&, Slab, const Tensor&, const Tensor&) { no_c
 void scatter_add(IndexMode, const Tensor&, const Tensor&, Slab, const Tensor&) { no_cuda(); }
 void sort_rows(const Tensor&, Slab, bool, const Tensor&) { no_cuda(); }
 void matmul(const Tensor&, bool, const Tensor&, bool, const Tensor&) { no_cuda(); }
+void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, const Conv2dGeometry&, const Tensor&) { no_cuda(); }
+void conv2d_backward_input(const Tensor&, const Tensor&, const Conv2dGeometry&, const Tensor&) { no_cuda(); }
+void conv2d_backward_weight(const Tensor&, const Tensor&, const Conv2dGeometry&, const Tensor&, const Tensor&) {
+  no_cuda();
+}
+void max_pool2d_forward(const Tensor&, const Pool2dGeometry&, const Tensor&) { no_cuda(); }
+void max_pool2d_backward(const Tensor&, const Tensor&, const Pool2dGeometry&, const Tensor&) { no_cuda(); }
 
 }  // namespace rcnn::cuda

@@ -25,19 +25,27 @@ static Tensor gemm(const Tensor& a, bool ta, const Tensor& b, bool tb) {
   return out;
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+// C = op(A) op(B). With dC the output's gradient:
+//   dA = dC op(B)^T        (or, when A was transposed, op(B) dC^T)
+//   dB = op(A)^T dC        (or, when B was transposed, dC^T op(A))
+// each summed over the batch where the operand was shared.
+Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   check_same_kind("matmul", a, b);
   check_floating("matmul", a);
-  auto fail = [&] { return concat_message("matmul: cannot multiply ", describe(a), " by ", describe(b)); };
+  auto fail = [&] { return concat_message("matmul: cannot multiply ", describe(a), ta ? "^T" : "", " by ", describe(b), tb ? "^T" : ""); };
   check((a.dim() == 2 || a.dim() == 3) && (b.dim() == 2 || b.dim() == 3), fail(), " (2-D or 3-D operands only)");
-  check(cols(a, false) == rows(b, false), fail(), " (inner sizes differ)");
+  check(cols(a, ta) == rows(b, tb), fail(), " (inner sizes differ)");
   check(batch(a) == batch(b) || batch(a) == 1 || batch(b) == 1, fail(), " (batch sizes differ)");
-  Tensor out = gemm(a, false, b, false);
+  Tensor out = gemm(a, ta, b, tb);
   if (should_record({&a, &b}))
-    record("matmul", {a, b}, out, [a = a.detach(), b = b.detach()](const Tensor& g) -> std::vector<Tensor> {
-      return {sum_to(gemm(g, false, b, true), a.shape()), sum_to(gemm(a, true, g, false), b.shape())};
+    record("matmul", {a, b}, out, [a = a.detach(), b = b.detach(), ta, tb](const Tensor& g) -> std::vector<Tensor> {
+      Tensor ga = ta ? gemm(b, tb, g, true) : gemm(g, false, b, !tb);
+      Tensor gb = tb ? gemm(g, true, a, ta) : gemm(a, !ta, g, false);
+      return {sum_to(ga, a.shape()), sum_to(gb, b.shape())};
     });
   return out;
 }
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return matmul(a, b, false, false); }
 
 }  // namespace rcnn

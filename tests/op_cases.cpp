@@ -1,6 +1,10 @@
 #include "tests/op_cases.h"
 
 #include "core/rng.h"
+#include "layers/conv2d.h"
+#include "layers/functional.h"
+#include "layers/losses.h"
+#include "layers/pool2d.h"
 #include "ops/ops.h"
 
 namespace rcnn::testing {
@@ -57,6 +61,36 @@ const std::vector<OpCase>& op_cases() {
       {"sort_values", {{{3, 5}}}, [](In x) { return sort(x[0], 1).values; }},
       {"sort_descending_dim0", {{{5, 3}}}, [](In x) { return sort(x[0], 0, true).values; }},
       {"topk_values", {{{2, 6}}}, [](In x) { return topk(x[0], 3).values; }},
+      // layers
+      {"conv2d", {{{2, 3, 6, 5}}, {{4, 3, 3, 3}}, {{4}}}, [](In x) { return conv2d(x[0], x[1], x[2], {1, 1, 1}); }},
+      {"conv2d_stride2_nobias", {{{1, 2, 7, 7}}, {{3, 2, 3, 3}}},
+       [](In x) { return conv2d(x[0], x[1], {}, {2, 0, 1}); }},
+      {"conv2d_dilated", {{{1, 2, 7, 6}}, {{2, 2, 3, 3}}, {{2}}}, [](In x) { return conv2d(x[0], x[1], x[2], {1, 2, 2}); }},
+      {"conv2d_1x1", {{{2, 4, 3, 3}}, {{5, 4, 1, 1}}, {{5}}}, [](In x) { return conv2d(x[0], x[1], x[2]); }},
+      {"max_pool2d", {{{2, 3, 6, 6}}}, [](In x) { return max_pool2d(x[0], {2, 2, 0, false}); }},
+      {"max_pool2d_pad_ceil", {{{1, 2, 7, 5}}}, [](In x) { return max_pool2d(x[0], {3, 2, 1, true}); }},
+      {"linear", {{{4, 3}}, {{5, 3}}, {{5}}}, [](In x) { return linear(x[0], x[1], x[2]); }},
+      {"softmax", {{{3, 5}}}, [](In x) { return softmax(x[0] * 3.0, 1); }},
+      {"log_softmax", {{{3, 5}}}, [](In x) { return log_softmax(x[0] * 3.0, -1); }},
+      {"cross_entropy", {{{5, 4}}, {{4}, P, false}},
+       [](In x) {
+         Tensor target = indices({2, -1, 0, 3, 2}, {5}, x[0]);  // -1: ignored
+         return cross_entropy(x[0] * 2.0, target, x[1]);
+       }},
+      {"binary_cross_entropy_with_logits", {{{3, 4}}, {{3, 4}, P}},
+       [](In x) { return binary_cross_entropy_with_logits(x[0] * 3.0, x[1] - 0.5); }},
+      {"smooth_l1_loss", {{{4, 4}}, {{4, 4}}},
+       [](In x) {
+         Tensor fg = from_vector<double>({1, 0, 1, 1}, {4, 1}).to(x[0].dtype()).to(x[0].device());
+         return smooth_l1_loss(x[0], x[1], 3.0, fg, 4.0);
+       }},
+      {"dropout",
+       {{{4, 5}}},
+       [](In x) {
+         Generator gen(5);  // the same mask on every call, so finite differences see one function
+         return dropout(x[0], 0.3, true, gen);
+       },
+       false},
   };
   return cases;
 }
@@ -73,7 +107,7 @@ std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed) {
       else
         p[i] = (p[i] < 0.5 ? -1 : 1) * (0.05 + 0.95 * std::abs(2 * p[i] - 1));
     }
-    inputs.push_back(t.requires_grad_());
+    inputs.push_back(spec.differentiable ? t.requires_grad_() : t);
   }
   return inputs;
 }

@@ -16,12 +16,14 @@ enum class Domain { Any, Positive };
 struct InputSpec {
   Shape shape;
   Domain domain = Domain::Any;
+  bool differentiable = true;  // false: a constant input (e.g. class weights), not gradient-checked
 };
 
 struct OpCase {
   std::string name;  // also the key of tests/reference/ops.json
   std::vector<InputSpec> inputs;
   std::function<Tensor(const std::vector<Tensor>&)> f;
+  bool has_reference = true;  // false where PyTorch cannot produce the same values (random masks)
 };
 
 const std::vector<OpCase>& op_cases();

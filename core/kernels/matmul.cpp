@@ -1,7 +1,6 @@
 // CPU matrix multiply through OpenBLAS (float32, float64); batches loop over one GEMM each.
-#include <cblas.h>
-
 #include "core/kernels.h"
+#include "core/kernels/blas.h"
 
 namespace rcnn::cpu {
 
@@ -13,15 +12,11 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const 
   // A 2-D operand, or a batch of one, is shared by all batch elements.
   const int64_t step_a = a.dim() == 3 && a.shape()[0] > 1 ? a.shape()[1] * a.shape()[2] : 0;
   const int64_t step_b = b.dim() == 3 && b.shape()[0] > 1 ? b.shape()[1] * b.shape()[2] : 0;
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  for (int64_t i = 0; i < batch; ++i) {
-    if (a.dtype() == kFloat32)
-      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, 1.0f, a.data<float>() + i * step_a, lda,
-                  b.data<float>() + i * step_b, ldb, 0.0f, out.data<float>() + i * M * N, N);
-    else
-      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, 1.0, a.data<double>() + i * step_a, lda,
-                  b.data<double>() + i * step_b, ldb, 0.0, out.data<double>() + i * M * N, N);
-  }
+  RCNN_FLOAT_DISPATCH(a.dtype(), T, {
+    for (int64_t i = 0; i < batch; ++i)
+      gemm(trans_a, trans_b, M, N, K, T(1), a.data<T>() + i * step_a, lda, b.data<T>() + i * step_b, ldb, T(0),
+           out.data<T>() + i * M * N, N);
+  });
 }
 
 }  // namespace rcnn::cpu

@@ -9,9 +9,11 @@ import json
 import os
 
 import torch
+import torch.nn.functional as F
 
 torch.manual_seed(0)
 A, P = "any", "positive"
+C = "constant"  # a positive input that is not differentiated (class weights)
 
 
 def idx(values, shape):
@@ -58,12 +60,38 @@ CASES = {
     "sort_values": ([((3, 5), A)], lambda x: torch.sort(x[0], dim=1, stable=True).values),
     "sort_descending_dim0": ([((5, 3), A)], lambda x: torch.sort(x[0], dim=0, descending=True, stable=True).values),
     "topk_values": ([((2, 6), A)], lambda x: torch.topk(x[0], 3).values),
+    # layers
+    "conv2d": ([((2, 3, 6, 5), A), ((4, 3, 3, 3), A), ((4,), A)],
+               lambda x: F.conv2d(x[0], x[1], x[2], stride=1, padding=1, dilation=1)),
+    "conv2d_stride2_nobias": ([((1, 2, 7, 7), A), ((3, 2, 3, 3), A)], lambda x: F.conv2d(x[0], x[1], None, stride=2)),
+    "conv2d_dilated": ([((1, 2, 7, 6), A), ((2, 2, 3, 3), A), ((2,), A)],
+                       lambda x: F.conv2d(x[0], x[1], x[2], stride=1, padding=2, dilation=2)),
+    "conv2d_1x1": ([((2, 4, 3, 3), A), ((5, 4, 1, 1), A), ((5,), A)], lambda x: F.conv2d(x[0], x[1], x[2])),
+    "max_pool2d": ([((2, 3, 6, 6), A)], lambda x: F.max_pool2d(x[0], 2, 2)),
+    "max_pool2d_pad_ceil": ([((1, 2, 7, 5), A)], lambda x: F.max_pool2d(x[0], 3, 2, padding=1, ceil_mode=True)),
+    "linear": ([((4, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
+    "softmax": ([((3, 5), A)], lambda x: F.softmax(x[0] * 3.0, 1)),
+    "log_softmax": ([((3, 5), A)], lambda x: F.log_softmax(x[0] * 3.0, -1)),
+    "cross_entropy": ([((5, 4), A), ((4,), C)],
+                      lambda x: F.cross_entropy(x[0] * 2.0, idx([2, -1, 0, 3, 2], (5,)), weight=x[1], ignore_index=-1)),
+    "binary_cross_entropy_with_logits": ([((3, 4), A), ((3, 4), P)],
+                                         lambda x: F.binary_cross_entropy_with_logits(x[0] * 3.0, x[1] - 0.5)),
+    # Fast R-CNN's smooth L1 with sigma = 3: PyTorch's beta = 1 / sigma^2 scaled by sigma^2 ... written out:
+    "smooth_l1_loss": ([((4, 4), A), ((4, 4), A)], lambda x: smooth_l1(x[0], x[1], 3.0,
+                                                                         torch.tensor([[1.0], [0.0], [1.0], [1.0]]), 4.0)),
 }
+
+
+def smooth_l1(x, t, sigma, weights, normalizer):
+    """Fast R-CNN's smooth L1 (py-faster-rcnn's sigma), from PyTorch's: with beta = 1 / sigma^2,
+    F.smooth_l1_loss is 0.5 d^2 / beta inside and |d| - 0.5 beta outside, i.e. exactly ours."""
+    per_element = F.smooth_l1_loss(x, t, reduction="none", beta=1.0 / sigma ** 2)
+    return (per_element * weights).sum() / normalizer
 
 
 def make_input(shape, domain):
     u = torch.rand(shape, dtype=torch.float64)
-    if domain == P:
+    if domain in (P, C):
         return 0.5 + u
     return torch.where(u < 0.5, -1.0, 1.0) * (0.05 + 0.95 * (2 * u - 1).abs())
 
@@ -71,7 +99,7 @@ def make_input(shape, domain):
 def main():
     out = []
     for name, (specs, f) in CASES.items():
-        xs = [make_input(s, d).requires_grad_() for s, d in specs]
+        xs = [make_input(s, d).requires_grad_(d != C) for s, d in specs]
         y = f(xs)
         w = ((torch.arange(y.numel(), dtype=torch.float64) % 7) - 3) / 4
         (y * w.reshape(y.shape)).sum().backward()
@@ -79,7 +107,7 @@ def main():
             "name": name,
             "inputs": [{"shape": list(x.shape), "values": x.detach().flatten().tolist()} for x in xs],
             "output": {"shape": list(y.shape), "values": y.detach().flatten().tolist()},
-            "grads": [x.grad.flatten().tolist() for x in xs],
+            "grads": [x.grad.flatten().tolist() if x.grad is not None else None for x in xs],
         })
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
     with open(path, "w") as fh:

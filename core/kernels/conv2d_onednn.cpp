@@ -1,0 +1,126 @@
+// CPU convolution through oneDNN. Each call describes the convolution with `format_tag::any`, so
+// oneDNN picks its fastest (blocked) layouts; NCHW tensors are reordered in and out where they differ.
+// oneDNN caches the primitives it builds, so describing the same convolution again is cheap.
+#include <dnnl.hpp>
+
+#include "core/kernels/onednn.h"
+
+namespace rcnn::onednn {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+
+namespace {
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+memory::desc any(const memory::dims& dims) { return {dims, memory::data_type::f32, tag::any}; }
+memory user_memory(const memory::dims& dims, tag layout, const Tensor& t) {
+  return memory({dims, memory::data_type::f32, layout}, engine(), t.raw());
+}
+
+// The shapes and hyper-parameters in oneDNN's terms (its dilation counts the gaps: d - 1).
+struct Shapes {
+  memory::dims src, weights, bias, dst, strides, dilates, padding;
+  explicit Shapes(const Conv2dGeometry& g)
+      : src{g.N, g.C, g.H, g.W},
+        weights{g.K, g.C, g.R, g.S},
+        bias{g.K},
+        dst{g.N, g.K, g.OH, g.OW},
+        strides{g.stride_h, g.stride_w},
+        dilates{g.dilation_h - 1, g.dilation_w - 1},
+        padding{g.pad_h, g.pad_w} {}
+};
+
+dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, bool with_bias) {
+  using dnnl::convolution_forward;
+  auto kind = dnnl::prop_kind::forward_training;
+  auto algo = dnnl::algorithm::convolution_direct;
+  memory::desc bias{s.bias, memory::data_type::f32, tag::x};
+  auto desc = with_bias ? convolution_forward::desc(kind, algo, any(s.src), any(s.weights), bias, any(s.dst),
+                                                    s.strides, s.dilates, s.padding, s.padding)
+                        : convolution_forward::desc(kind, algo, any(s.src), any(s.weights), any(s.dst), s.strides,
+                                                    s.dilates, s.padding, s.padding);
+  return {desc, engine()};
+}
+
+// An input in the layout the primitive wants: the user's memory itself, or a reordered copy.
+memory as_input(const memory& user, const memory::desc& want) {
+  if (user.get_desc() == want) return user;
+  memory m(want, engine());
+  dnnl::reorder(user, m).execute(stream(), const_cast<memory&>(user), m);
+  return m;
+}
+// An output buffer in the wanted layout; finish_output() copies it back into the user's memory.
+memory as_output(const memory& user, const memory::desc& want) {
+  return user.get_desc() == want ? user : memory(want, engine());
+}
+void finish_output(memory& produced, memory& user) {
+  if (produced != user) dnnl::reorder(produced, user).execute(stream(), produced, user);
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
+  Shapes s(g);
+  auto pd = forward_desc(s, b.defined());
+  memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
+  memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+  memory user_dst = user_memory(s.dst, tag::nchw, y);
+  memory dst = as_output(user_dst, pd.dst_desc());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  if (b.defined()) args[DNNL_ARG_BIAS] = user_memory(s.bias, tag::x, b);
+  dnnl::convolution_forward(pd).execute(stream(), args);
+  finish_output(dst, user_dst);
+  stream().wait();
+}
+
+void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
+  Shapes s(g);
+  auto hint = forward_desc(s, false);
+  dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, any(s.src), any(s.weights),
+                                             any(s.dst), s.strides, s.dilates, s.padding, s.padding);
+  dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), hint);
+  memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
+  memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+  memory user_diff_src = user_memory(s.src, tag::nchw, gx);
+  memory diff_src = as_output(user_diff_src, pd.diff_src_desc());
+  dnnl::convolution_backward_data(pd).execute(
+      stream(), {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
+  finish_output(diff_src, user_diff_src);
+  stream().wait();
+}
+
+void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
+                            const Tensor& gb) {
+  Shapes s(g);
+  const bool with_bias = gb.defined();
+  auto hint = forward_desc(s, with_bias);
+  using dnnl::convolution_backward_weights;
+  auto algo = dnnl::algorithm::convolution_direct;
+  memory::desc bias{s.bias, memory::data_type::f32, tag::x};
+  auto desc = with_bias ? convolution_backward_weights::desc(algo, any(s.src), any(s.weights), bias, any(s.dst),
+                                                             s.strides, s.dilates, s.padding, s.padding)
+                        : convolution_backward_weights::desc(algo, any(s.src), any(s.weights), any(s.dst), s.strides,
+                                                             s.dilates, s.padding, s.padding);
+  convolution_backward_weights::primitive_desc pd(desc, engine(), hint);
+  memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
+  memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
+  memory user_diff_weights = user_memory(s.weights, tag::oihw, gw);
+  memory diff_weights = as_output(user_diff_weights, pd.diff_weights_desc());
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
+  if (with_bias) args[DNNL_ARG_DIFF_BIAS] = user_memory(s.bias, tag::x, gb);
+  convolution_backward_weights(pd).execute(stream(), args);
+  finish_output(diff_weights, user_diff_weights);
+  stream().wait();
+}
+
+}  // namespace rcnn::onednn

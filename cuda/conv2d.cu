@@ -1,0 +1,150 @@
+// CUDA twin of core/kernels/conv2d.cpp through cuDNN: forward, backward data, backward filter and
+// bias. The algorithm for each geometry is chosen once (cuDNN's heuristics, the fastest whose
+// workspace fits) and remembered; workspaces come from the caching allocator, so they are reused.
+// Math is plain FP32 (no TF32), so results match the CPU within float rounding.
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "core/kernels.h"
+#include "cuda/check.h"
+#include "cuda/handles.h"
+#include "cuda/runtime.h"
+
+namespace rcnn::cuda {
+
+namespace {
+
+constexpr size_t kMaxWorkspace = size_t(1) << 30;
+
+cudnnDataType_t cudnn_type(DType t) { return t == kFloat32 ? CUDNN_DATA_FLOAT : CUDNN_DATA_DOUBLE; }
+
+// The descriptors of one convolution, destroyed with it.
+struct ConvDescriptors {
+  cudnnTensorDescriptor_t x, y, bias;
+  cudnnFilterDescriptor_t w;
+  cudnnConvolutionDescriptor_t conv;
+
+  ConvDescriptors(const Conv2dGeometry& g, DType dtype) {
+    const cudnnDataType_t t = cudnn_type(dtype);
+    RCNN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
+    RCNN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
+    RCNN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias));
+    RCNN_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
+    RCNN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
+    RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, g.N, g.C, g.H, g.W));
+    RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, g.N, g.K, g.OH, g.OW));
+    RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, g.K, 1, 1));
+    RCNN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, g.K, g.C, g.R, g.S));
+    RCNN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, g.pad_h, g.pad_w, g.stride_h, g.stride_w, g.dilation_h,
+                                                     g.dilation_w, CUDNN_CROSS_CORRELATION, t));
+    RCNN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+  }
+  ~ConvDescriptors() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyTensorDescriptor(bias);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyConvolutionDescriptor(conv);
+  }
+  ConvDescriptors(const ConvDescriptors&) = delete;
+  ConvDescriptors& operator=(const ConvDescriptors&) = delete;
+};
+
+using GeometryKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                               int64_t, int64_t, int64_t, int64_t>;
+GeometryKey key_of(const Conv2dGeometry& g, DType t) {
+  return {static_cast<int>(t), g.N, g.C, g.H, g.W, g.K, g.R, g.S, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+          g.dilation_h, g.dilation_w};
+}
+
+// The first (fastest) algorithm of cuDNN's ranked list that succeeds within the workspace limit,
+// asked once per geometry. `rank` calls the matching cudnnGet...Algorithm_v7.
+template <class Perf, class Rank>
+Perf choose(std::map<GeometryKey, Perf>& cache, const GeometryKey& key, Rank rank) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  constexpr int kMax = 16;
+  Perf perf[kMax];
+  int found = 0;
+  rank(kMax, &found, perf);
+  for (int i = 0; i < found; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kMaxWorkspace) return cache[key] = perf[i];
+  throw Error("conv2d: cuDNN found no algorithm for this convolution");
+}
+
+// Scratch memory for one cuDNN call, from the caching allocator.
+struct Workspace {
+  void* ptr = nullptr;
+  size_t bytes;
+  int device;
+  explicit Workspace(size_t n) : bytes(n) {
+    RCNN_CUDA_CHECK(cudaGetDevice(&device));
+    if (bytes) ptr = allocate(bytes, device);
+  }
+  ~Workspace() {
+    if (ptr) release(ptr, device);
+  }
+};
+
+template <class T>
+const void* one() {
+  static const T v = 1;
+  return &v;
+}
+template <class T>
+const void* zero() {
+  static const T v = 0;
+  return &v;
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
+  static std::map<GeometryKey, cudnnConvolutionFwdAlgoPerf_t> algorithms;
+  ConvDescriptors d(g, x.dtype());
+  cudnnHandle_t h = cudnn_handle();
+  auto perf = choose(algorithms, key_of(g, x.dtype()), [&](int n, int* found, cudnnConvolutionFwdAlgoPerf_t* p) {
+    RCNN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, found, p));
+  });
+  Workspace ws(perf.memory);
+  RCNN_FLOAT_DISPATCH(x.dtype(), T, {
+    RCNN_CUDNN_CHECK(cudnnConvolutionForward(h, one<T>(), d.x, x.raw(), d.w, w.raw(), d.conv, perf.algo, ws.ptr,
+                                             ws.bytes, zero<T>(), d.y, y.raw()));
+    if (b.defined()) RCNN_CUDNN_CHECK(cudnnAddTensor(h, one<T>(), d.bias, b.raw(), one<T>(), d.y, y.raw()));
+  });
+}
+
+void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
+  static std::map<GeometryKey, cudnnConvolutionBwdDataAlgoPerf_t> algorithms;
+  ConvDescriptors d(g, gy.dtype());
+  cudnnHandle_t h = cudnn_handle();
+  auto perf = choose(algorithms, key_of(g, gy.dtype()), [&](int n, int* found, cudnnConvolutionBwdDataAlgoPerf_t* p) {
+    RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, found, p));
+  });
+  Workspace ws(perf.memory);
+  RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
+    RCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one<T>(), d.w, w.raw(), d.y, gy.raw(), d.conv, perf.algo, ws.ptr,
+                                                  ws.bytes, zero<T>(), d.x, gx.raw()));
+  });
+}
+
+void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
+                            const Tensor& gb) {
+  static std::map<GeometryKey, cudnnConvolutionBwdFilterAlgoPerf_t> algorithms;
+  ConvDescriptors d(g, gy.dtype());
+  cudnnHandle_t h = cudnn_handle();
+  auto perf = choose(algorithms, key_of(g, gy.dtype()), [&](int n, int* found, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+    RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, found, p));
+  });
+  Workspace ws(perf.memory);
+  RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
+    RCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one<T>(), d.x, x.raw(), d.y, gy.raw(), d.conv, perf.algo,
+                                                    ws.ptr, ws.bytes, zero<T>(), d.w, gw.raw()));
+    if (gb.defined()) RCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, one<T>(), d.y, gy.raw(), zero<T>(), d.bias, gb.raw()));
+  });
+}
+
+}  // namespace rcnn::cuda

@@ -1,0 +1,75 @@
+// conv2d: forward and backward side by side; the kernels are in core/kernels/conv2d.cpp (im2col +
+// OpenBLAS), core/kernels/conv2d_onednn.cpp (oneDNN) and cuda/conv2d.cu (cuDNN).
+// Backward (y = x * w + b):  dx = dy *^T w (the "transposed convolution"), dw = x * dy, db = sum dy.
+#include "layers/conv2d.h"
+
+#include "autograd/node.h"
+#include "core/kernels.h"
+#include "core/kernels/onednn.h"
+#include "ops/checks.h"
+
+namespace rcnn {
+
+namespace {
+
+CpuConvBackend current_backend = CpuConvBackend::OneDNN;
+
+// The one place a convolution backend is picked: cuDNN on a GPU; on the CPU oneDNN for float32 when
+// selected, else the im2col reference.
+#define RCNN_CONV_KERNEL(t, name, ...)                                                          \
+  ((t).is_cuda() ? cuda::name(__VA_ARGS__)                                                      \
+   : (current_backend == CpuConvBackend::OneDNN && (t).dtype() == kFloat32) ? onednn::name(__VA_ARGS__) \
+                                                                             : cpu::name(__VA_ARGS__))
+
+Conv2dGeometry geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
+  auto fail = [&] { return concat_message("conv2d: input ", describe(x), ", weight ", describe(w)); };
+  check(x.dim() == 4, fail(), ": the input must be 4-D (N, C, H, W)");
+  check(w.dim() == 4, fail(), ": the weight must be 4-D (K, C, R, S)");
+  check(x.size(1) == w.size(1), fail(), ": the input has ", x.size(1), " channels, the weight expects ", w.size(1));
+  check(o.stride >= 1 && o.dilation >= 1 && o.padding >= 0, fail(), ": stride ", o.stride, ", padding ", o.padding,
+        ", dilation ", o.dilation, " (need stride, dilation >= 1, padding >= 0)");
+  Conv2dGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3), 0, 0,
+                   o.stride,  o.stride,  o.padding, o.padding, o.dilation, o.dilation};
+  g.OH = (g.H + 2 * g.pad_h - g.dilation_h * (g.R - 1) - 1) / g.stride_h + 1;
+  g.OW = (g.W + 2 * g.pad_w - g.dilation_w * (g.S - 1) - 1) / g.stride_w + 1;
+  check(g.OH > 0 && g.OW > 0, fail(), ": the kernel (with dilation and padding) is larger than the input");
+  return g;
+}
+
+}  // namespace
+
+void set_cpu_conv_backend(CpuConvBackend backend) { current_backend = backend; }
+CpuConvBackend cpu_conv_backend() { return current_backend; }
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
+  check_same_kind("conv2d", x, weight);
+  check_floating("conv2d", x);
+  const Conv2dGeometry g = geometry(x, weight, options);
+  if (bias.defined()) {
+    check_same_kind("conv2d", x, bias);
+    check(bias.shape() == Shape{g.K}, "conv2d: bias ", describe(bias), " must have shape (", g.K, ",)");
+  }
+  Tensor y = Tensor::empty({g.N, g.K, g.OH, g.OW}, x.options());
+  RCNN_CONV_KERNEL(x, conv2d_forward, x, weight, bias, g, y);
+  if (should_record({&x, &weight, &bias})) {
+    const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.defined() && bias.requires_grad();
+    record("conv2d", {x, weight, bias}, y,
+           [x = x.detach(), w = weight.detach(), has_bias = bias.defined(), g, need_x, need_w, need_b](
+               const Tensor& gy) -> std::vector<Tensor> {
+             Tensor gx, gw, gb;
+             if (need_x) {
+               gx = Tensor::empty(x.shape(), x.options());
+               RCNN_CONV_KERNEL(gy, conv2d_backward_input, gy, w, g, gx);
+             }
+             if (need_w || need_b) {
+               gw = Tensor::empty(w.shape(), w.options());
+               if (has_bias) gb = Tensor::empty({g.K}, w.options());
+               RCNN_CONV_KERNEL(gy, conv2d_backward_weight, gy, x, g, gw, gb);
+             }
+             return {gx, need_w ? gw : Tensor(), need_b ? gb : Tensor()};
+           });
+  }
+  return y;
+}
+
+}  // namespace rcnn

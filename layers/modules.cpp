@@ -1,0 +1,50 @@
+#include "layers/modules.h"
+
+#include "layers/functional.h"
+#include "layers/init.h"
+#include "ops/ops.h"
+
+namespace rcnn::nn {
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Conv2dOptions options, bool with_bias,
+               Generator& gen)
+    : options(options) {
+  check(in_channels > 0 && out_channels > 0 && kernel > 0, "Conv2d: channels ", in_channels, " -> ", out_channels,
+        " and kernel ", kernel, " must be positive");
+  weight = register_parameter("weight", Tensor::empty({out_channels, in_channels, kernel, kernel}));
+  kaiming_normal_(weight, gen);
+  if (with_bias) bias = register_parameter("bias", zeros({out_channels}));
+}
+
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, options); }
+
+Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias, Generator& gen) {
+  check(in_features > 0 && out_features > 0, "Linear: features ", in_features, " -> ", out_features,
+        " must be positive");
+  weight = register_parameter("weight", Tensor::empty({out_features, in_features}));
+  kaiming_normal_(weight, gen);
+  if (with_bias) bias = register_parameter("bias", zeros({out_features}));
+}
+
+Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
+
+Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, options); }
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training(), *gen_); }
+Tensor Flatten::forward(const Tensor& x) { return flatten(x, 1); }
+
+Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+  for (auto& m : modules) push_back(std::move(m));
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+  register_module(std::to_string(children().size()), std::move(module));
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& [name, child] : children()) y = child->forward(y);
+  return y;
+}
+
+}  // namespace rcnn::nn

@@ -1,0 +1,71 @@
+#pragma once
+// The layer modules: each holds its parameters and calls the layer function of the same name.
+#include <memory>
+#include <vector>
+
+#include "core/rng.h"
+#include "layers/conv2d.h"
+#include "layers/module.h"
+#include "layers/pool2d.h"
+
+namespace rcnn::nn {
+
+// weight (K, C, R, S) Kaiming-normal, bias zero.
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Conv2dOptions options = {}, bool bias = true,
+         Generator& gen = default_generator());
+  Tensor forward(const Tensor& x) override;
+  Tensor weight, bias;
+  Conv2dOptions options;
+};
+
+// weight (out, in) Kaiming-normal, bias zero.
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator());
+  Tensor forward(const Tensor& x) override;
+  Tensor weight, bias;
+};
+
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(MaxPool2dOptions options = {}) : options(options) {}
+  Tensor forward(const Tensor& x) override;
+  MaxPool2dOptions options;
+};
+
+class ReLU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+};
+
+// Active in train() mode only; draws its masks from `gen`.
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5, Generator& gen = default_generator()) : p(p), gen_(&gen) {}
+  Tensor forward(const Tensor& x) override;
+  double p;
+
+ private:
+  Generator* gen_;
+};
+
+// (N, ...) -> (N, everything else)
+class Flatten : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+};
+
+// Runs its children in order; they are named "0", "1", ... as in PyTorch, so parameter names such
+// as "features.0.weight" match torchvision's.
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+  explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
+  void push_back(std::shared_ptr<Module> module);
+  Tensor forward(const Tensor& x) override;
+  size_t size() const { return children().size(); }
+};
+
+}  // namespace rcnn::nn

@@ -1,0 +1,62 @@
+#pragma once
+// Stochastic gradient descent with momentum and weight decay, in PyTorch's form:
+//   v <- momentum v + (g + weight_decay p),    p <- p - lr lr_scale v
+// Parameter groups carry their own lr scale and weight decay, e.g. py-faster-rcnn's biases with
+// twice the learning rate and no weight decay.
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "layers/module.h"
+
+namespace rcnn::optim {
+
+struct SGDOptions {
+  double lr = 1e-3;
+  double momentum = 0.9;
+  double weight_decay = 0;
+};
+
+struct ParamGroup {
+  NamedTensors params;
+  double lr_scale = 1;
+  double weight_decay = 0;
+};
+
+class SGD {
+ public:
+  SGD(const NamedTensors& params, SGDOptions options);  // one group with options.weight_decay
+  SGD(std::vector<ParamGroup> groups, SGDOptions options);
+
+  void zero_grad();
+  void step();  // parameters without a gradient are skipped
+  double lr() const { return options_.lr; }
+  void set_lr(double lr) { options_.lr = lr; }
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+
+  // The momentum buffers by parameter name ("momentum.<name>"), for checkpoints.
+  NamedTensors state() const;
+  void load_state(const NamedTensors& state);
+
+ private:
+  std::vector<ParamGroup> groups_;
+  SGDOptions options_;
+  std::vector<std::vector<Tensor>> velocity_;  // per group, per parameter; undefined until first step
+};
+
+// py-faster-rcnn's groups: weights (lr x1, weight_decay) and biases (lr x2, no weight decay); frozen
+// parameters (requires_grad off) are left out.
+std::vector<ParamGroup> weight_and_bias_groups(const Module& model, double weight_decay);
+
+// Step schedule: lr = base_lr * gamma^(number of milestones <= step).
+struct StepLR {
+  double base_lr;
+  std::vector<int64_t> milestones;
+  double gamma = 0.1;
+  double at(int64_t step) const;
+};
+
+// Scales all gradients so their joint L2 norm is at most max_norm; returns the norm before clipping.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+}  // namespace rcnn::optim
