@@ -6,7 +6,9 @@
 #   DEBUG=1           -O0 -g          SANITIZE=1    AddressSanitizer + UndefinedBehaviorSanitizer
 # Each configuration builds into its own folder under build/, so switching never mixes objects.
 
-MAKEFLAGS += -j$(shell nproc)
+ifeq ($(MAKELEVEL),0)
+  MAKEFLAGS += -j$(shell nproc)
+endif
 CUDA ?= 0
 DEBUG ?= 0
 SANITIZE ?= 0
@@ -28,7 +30,7 @@ ifeq ($(SANITIZE),1)
   CONFIG := $(CONFIG)-sanitize
 endif
 
-CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp)
+CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp)
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu)
@@ -86,9 +88,12 @@ demo: deps
 deps:
 	@scripts/deps.sh
 
-# Regenerates the PyTorch reference fixtures under tests/reference/ (needs python3-torch).
+# Regenerates the PyTorch reference fixtures under tests/reference/ (needs python3-torch): the C++
+# tests write their side of the safetensors round trip first, then PyTorch writes and checks.
 reference:
 	@scripts/deps.sh --reference
+	@$(MAKE) --no-print-directory tests
+	RCNN_WRITE_FIXTURES=1 $(TEST_BIN) -tc="safetensors: rcnn.cpp writes*" > /dev/null
 	/usr/bin/python3 tests/reference/make_reference.py
 
 clean:

@@ -1,14 +1,27 @@
 #!/usr/bin/python3
-"""Writes tests/reference/ops.json: PyTorch's values for the ops of tests/op_cases.cpp.
+"""Writes PyTorch's reference values for rcnn.cpp's tests into tests/reference/:
+
+ops.json: the values of the ops of tests/op_cases.cpp.
 
 For each case: the inputs (float64), the output y, and the gradient of L = sum(y * w) for each input,
 with w[i] = ((i % 7) - 3) / 4. The names and functions mirror tests/op_cases.cpp one for one.
-Run with Debian's PyTorch:  make reference   (or /usr/bin/python3 tests/reference/make_reference.py)
+torch_written.safetensors: tensors written by PyTorch (with json + struct), read by the C++ tests.
+cpp_written.safetensors (written by the C++ tests under `make reference`) is read back here and
+checked, so a file goes both ways between rcnn.cpp and PyTorch.
+vgg16_small.safetensors: torchvision's VGG16 `features` layout (torchvision.models.vgg.make_layers)
+with every width divided by 16 and random weights, plus a test input and torchvision's output on it.
+Run with Debian's PyTorch:  make reference
 """
 import json
 import os
+import sys
 
 import torch
+import torchvision
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import safetensors_io  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(0)
@@ -96,7 +109,44 @@ def make_input(shape, domain):
     return torch.where(u < 0.5, -1.0, 1.0) * (0.05 + 0.95 * (2 * u - 1).abs())
 
 
+def roundtrip_tensors():
+    """The tensors both sides write; tests/test_safetensors.cpp builds the same ones."""
+    return {
+        "a": torch.arange(6, dtype=torch.float32).reshape(2, 3) * 0.5,
+        "b": torch.tensor([1, -2, 3], dtype=torch.int64),
+        "c": torch.tensor([[1.5, -2.25], [1e-300, 3.0]], dtype=torch.float64),
+    }
+
+
+def safetensors_roundtrip():
+    safetensors_io.save(roundtrip_tensors(), os.path.join(HERE, "torch_written.safetensors"), {"source": "torch"})
+    cpp = os.path.join(HERE, "cpp_written.safetensors")
+    if not os.path.exists(cpp):
+        sys.exit(f"{cpp} is missing: the C++ tests write it under `make reference`")
+    tensors, metadata = safetensors_io.load(cpp)
+    want = roundtrip_tensors()
+    assert metadata == {"source": "rcnn.cpp"}, metadata
+    assert tensors.keys() == want.keys(), tensors.keys()
+    for k in want:
+        assert tensors[k].dtype == want[k].dtype and torch.equal(tensors[k], want[k]), k
+    print(f"PyTorch read {cpp}: all {len(want)} tensors equal")
+
+
+def vgg16_small():
+    cfg = [4, 4, "M", 8, 8, "M", 16, 16, 16, "M", 32, 32, 32, "M", 32, 32, 32, "M"]
+    features = torchvision.models.vgg.make_layers(cfg).double()
+    x = torch.rand(1, 3, 40, 36, dtype=torch.float64)
+    with torch.no_grad():
+        y = features(x)
+    tensors = {f"features.{k}": v for k, v in features.state_dict().items()}
+    tensors.update({"test.input": x, "test.output": y})
+    safetensors_io.save(tensors, os.path.join(HERE, "vgg16_small.safetensors"))
+    print(f"wrote vgg16_small.safetensors ({len(tensors) - 2} parameters)")
+
+
 def main():
+    safetensors_roundtrip()
+    vgg16_small()
     out = []
     for name, (specs, f) in CASES.items():
         xs = [make_input(s, d).requires_grad_(d != C) for s, d in specs]
@@ -109,7 +159,7 @@ def main():
             "output": {"shape": list(y.shape), "values": y.detach().flatten().tolist()},
             "grads": [x.grad.flatten().tolist() if x.grad is not None else None for x in xs],
         })
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
+    path = os.path.join(HERE, "ops.json")
     with open(path, "w") as fh:
         json.dump({"generator": "tests/reference/make_reference.py", "torch": torch.__version__, "cases": out}, fh)
     print(f"wrote {len(out)} cases to {path}")

@@ -1,0 +1,28 @@
+#include "models/vgg16.h"
+
+#include <vector>
+
+namespace rcnn::models {
+
+std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor, bool include_last_pool) {
+  check(width_divisor >= 1 && 64 % width_divisor == 0, "vgg16_features: width_divisor ", width_divisor,
+        " must divide 64");
+  constexpr int64_t kPool = 0;  // torchvision's 'M'
+  const std::vector<int64_t> config = {64,  64,  kPool, 128, 128, kPool, 256, 256, 256, kPool,
+                                       512, 512, 512,   kPool, 512, 512, 512, kPool};
+  auto features = std::make_shared<nn::Sequential>();
+  int64_t channels = 3;
+  for (size_t i = 0; i < config.size(); ++i) {
+    if (config[i] == kPool) {
+      if (i + 1 < config.size() || include_last_pool) features->push_back(std::make_shared<nn::MaxPool2d>());
+      continue;
+    }
+    const int64_t out = config[i] / width_divisor;
+    features->push_back(std::make_shared<nn::Conv2d>(channels, out, 3, Conv2dOptions{1, 1, 1}));
+    features->push_back(std::make_shared<nn::ReLU>());
+    channels = out;
+  }
+  return features;
+}
+
+}  // namespace rcnn::models
