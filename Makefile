@@ -17,7 +17,7 @@ NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 CONFIG := cpu
 CXXFLAGS := -std=c++17 -Wall -Wextra -fopenmp -I. -MMD -MP
-LDLIBS := -fopenmp -lopenblas -ldnnl -lpthread
+LDLIBS := -fopenmp -lopenblas -ldnnl -lstb -lz -lpthread
 ifeq ($(DEBUG),1)
   CXXFLAGS += -O0 -g
   CONFIG := $(CONFIG)-debug
@@ -30,7 +30,7 @@ ifeq ($(SANITIZE),1)
   CONFIG := $(CONFIG)-sanitize
 endif
 
-CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp)
+CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp)
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu)
@@ -50,13 +50,16 @@ TEST_SRC := $(wildcard tests/*.cpp)
 TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
+BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
+PEERS := ../shared/peers
 
-.PHONY: all lib tests tutorials test demo deps reference clean
+.PHONY: all lib tests tutorials benchmarks test demo bench deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
-all: lib tests tutorials
+all: lib tests tutorials benchmarks
 lib: $(LIB)
 tests: $(TEST_BIN)
 tutorials: $(TUTORIAL_BINS)
+benchmarks: $(BENCH_BINS)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -72,6 +75,10 @@ $(LIB): $(LIB_OBJ)
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
+$(BUILD)/bin/bench_%: $(BUILD)/bench/bench_%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/bin/%: $(BUILD)/tutorials/%/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $^ -o $@ $(LDLIBS)
@@ -84,6 +91,17 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory tutorials
 	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
+
+# Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each.
+bench: deps
+	@$(MAKE) --no-print-directory benchmarks
+	@scripts/deps.sh --reference
+	@mkdir -p $(BUILD)/bench
+	@if [ -f $(PEERS)/conv_bench.py ]; then \
+	  echo "peer: PyTorch (../shared/peers/conv_bench.py, 2 threads)"; \
+	  /usr/bin/python3 $(PEERS)/conv_bench.py --threads 2 --reps 10 --json-out $(BUILD)/bench/peer_conv.json > $(BUILD)/bench/peer_conv.log; \
+	fi
+	$(BUILD)/bin/bench_conv --threads 2 --reps 10 --peer $(BUILD)/bench/peer_conv.json --out bench/results.json
 
 deps:
 	@scripts/deps.sh
@@ -99,4 +117,4 @@ reference:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(TEST_SRC:%.cpp=$(BUILD)/%.d) $(TUTORIALS:%=$(BUILD)/tutorials/%/main.d)
+-include $(shell find $(BUILD) -name "*.d" 2>/dev/null)

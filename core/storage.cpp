@@ -4,17 +4,27 @@
 #include <cstring>
 #include <new>
 
+#include "core/block_cache.h"
 #include "cuda/runtime.h"
 
 namespace rcnn {
+
+namespace {
+// Host memory: 64-byte aligned (AVX-512 loads, BLAS), cached up to 4 GiB.
+BlockCache& host_cache() {
+  static auto* cache = new BlockCache([](size_t n) { return std::aligned_alloc(64, (n + 63) / 64 * 64); },
+                                      [](void* p) { std::free(p); }, size_t(4) << 30);
+  return *cache;  // never destroyed: tensors may outlive static destruction
+}
+}  // namespace
+
+size_t host_cached_bytes() { return host_cache().cached_bytes(); }
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device.is_cuda()) {
     data_ = cuda::allocate(bytes, device.index);
   } else {
-    // 64-byte alignment suits AVX-512 loads and BLAS; aligned_alloc needs a multiple of it.
-    data_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
-    if (!data_) throw std::bad_alloc();
+    data_ = host_cache().allocate(bytes);
   }
 }
 
@@ -22,7 +32,7 @@ Storage::~Storage() {
   if (device_.is_cuda())
     cuda::release(data_, device_.index);
   else
-    std::free(data_);
+    host_cache().release(data_);
 }
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {

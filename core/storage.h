@@ -25,6 +25,9 @@ class Storage {
   Device device_;
 };
 
+// Bytes of host memory freed by tensors and kept for reuse (core/block_cache.h).
+size_t host_cached_bytes();
+
 // Copies bytes between any two devices (host<->device, device<->device, host<->host).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 

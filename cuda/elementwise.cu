@@ -30,32 +30,34 @@ void cast(const Tensor& src, const Tensor& dst) {
   RCNN_CUDA_CHECK_LAUNCH();
 }
 
-template <class T>
-__global__ void unary_kernel(UnaryOp op, const T* x, T* out, int64_t n, double a, double b) {
-  RCNN_GRID_STRIDE_LOOP(i, n) out[i] = apply_unary(op, x[i], a, b);
+template <UnaryOp op, class T>
+__global__ void unary_kernel(const T* x, T* out, int64_t n, double a, double b) {
+  RCNN_GRID_STRIDE_LOOP(i, n) out[i] = apply_unary<op>(x[i], a, b);
 }
 
 void unary(UnaryOp op, const Tensor& x, const Tensor& out, double a, double b) {
   const int64_t n = x.numel();
-  RCNN_DISPATCH(x.dtype(), T, unary_kernel<<<blocks_for(n), kThreads>>>(op, x.data<T>(), out.data<T>(), n, a, b));
+  RCNN_DISPATCH(x.dtype(), T, with_unary_op(op, [&](auto tag) {
+    unary_kernel<decltype(tag)::value><<<blocks_for(n), kThreads>>>(x.data<T>(), out.data<T>(), n, a, b);
+  }));
   RCNN_CUDA_CHECK_LAUNCH();
 }
 
-template <class T>
-__global__ void binary_kernel(BinaryOp op, const T* a, const T* b, T* out, int64_t n, BroadcastIndexer ix) {
+template <BinaryOp op, class T>
+__global__ void binary_kernel(const T* a, const T* b, T* out, int64_t n, BroadcastIndexer ix) {
   RCNN_GRID_STRIDE_LOOP(i, n) {
     int64_t off[2];
     ix.offsets(i, off, 2);
-    out[i] = apply_binary(op, a[off[0]], b[off[1]]);
+    out[i] = apply_binary<op>(a[off[0]], b[off[1]]);
   }
 }
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = out.numel();
   BroadcastIndexer ix = make_broadcast(out.shape(), {a.shape(), b.shape()});
-  RCNN_DISPATCH(a.dtype(), T, {
-    binary_kernel<<<blocks_for(n), kThreads>>>(op, a.data<T>(), b.data<T>(), out.data<T>(), n, ix);
-  });
+  RCNN_DISPATCH(a.dtype(), T, with_binary_op(op, [&](auto tag) {
+    binary_kernel<decltype(tag)::value><<<blocks_for(n), kThreads>>>(a.data<T>(), b.data<T>(), out.data<T>(), n, ix);
+  }));
   RCNN_CUDA_CHECK_LAUNCH();
 }
 

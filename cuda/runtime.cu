@@ -1,8 +1,10 @@
 // The CUDA runtime: device queries, the caching allocator and copies.
-#include <map>
+#include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <new>
 #include <vector>
+
+#include "core/block_cache.h"
 
 #include "cuda/check.h"
 #include "cuda/runtime.h"
@@ -31,60 +33,27 @@ std::string device_name(int device) {
 
 namespace {
 
-// Blocks are rounded up to 512 bytes and kept, per device and size, when freed; a request takes a
-// cached block of exactly its rounded size when there is one. On out-of-memory the cache is
-// returned to the driver and the allocation tried once more.
-struct CachingAllocator {
-  std::mutex mutex;
-  std::map<std::pair<int, size_t>, std::vector<void*>> free_blocks;
-  std::unordered_map<void*, size_t> block_size;
-  size_t cached = 0;
-
-  static size_t round_up(size_t bytes) { return (bytes + 511) / 512 * 512; }
-
-  void* allocate(size_t bytes, int device) {
-    const size_t size = round_up(bytes > 0 ? bytes : 1);
-    std::lock_guard<std::mutex> lock(mutex);
-    auto& list = free_blocks[{device, size}];
-    if (!list.empty()) {
-      void* p = list.back();
-      list.pop_back();
-      cached -= size;
-      return p;
-    }
-    RCNN_CUDA_CHECK(cudaSetDevice(device));
-    void* p = nullptr;
-    if (cudaMalloc(&p, size) != cudaSuccess) {
-      cudaGetLastError();
-      release_cache();
-      RCNN_CUDA_CHECK(cudaMalloc(&p, size));
-    }
-    block_size[p] = size;
-    return p;
-  }
-
-  void release(void* p, int device) {
-    std::lock_guard<std::mutex> lock(mutex);
-    size_t size = block_size.at(p);
-    free_blocks[{device, size}].push_back(p);
-    cached += size;
-  }
-
-  void release_cache() {  // mutex held by the caller
-    for (auto& [key, list] : free_blocks) {
-      for (void* p : list) {
-        cudaFree(p);
-        block_size.erase(p);
-      }
-      list.clear();
-    }
-    cached = 0;
-  }
-};
-
-CachingAllocator& allocator() {
-  static auto* a = new CachingAllocator();  // never destroyed: tensors may outlive static teardown
-  return *a;
+// One cache of device blocks per GPU (core/block_cache.h): no cudaMalloc/cudaFree per op, and on
+// out-of-memory the cached blocks go back to the driver before the allocation is tried again.
+BlockCache& device_cache(int device) {
+  static std::mutex mutex;
+  static auto* caches = new std::vector<std::unique_ptr<BlockCache>>();  // never destroyed (see host_cache)
+  std::lock_guard<std::mutex> lock(mutex);
+  if (caches->empty()) caches->resize(device_count());
+  auto& cache = (*caches)[device];
+  if (!cache)
+    cache = std::make_unique<BlockCache>(
+        [device](size_t n) -> void* {
+          void* p = nullptr;
+          RCNN_CUDA_CHECK(cudaSetDevice(device));
+          if (cudaMalloc(&p, n) != cudaSuccess) {
+            cudaGetLastError();  // clear the error: the cache frees its blocks and tries again
+            return nullptr;
+          }
+          return p;
+        },
+        [](void* p) { cudaFree(p); }, ~size_t(0));
+  return *cache;
 }
 
 }  // namespace
@@ -92,13 +61,20 @@ CachingAllocator& allocator() {
 void* allocate(size_t bytes, int device) {
   check(device >= 0 && device < device_count(), "cuda: no CUDA device ", device, " (", device_count(),
         " present)");
-  return allocator().allocate(bytes, device);
+  try {
+    return device_cache(device).allocate(bytes);
+  } catch (const std::bad_alloc&) {
+    throw Error(concat_message("cuda: out of memory allocating ", bytes, " bytes on device ", device));
+  }
 }
-void release(void* ptr, int device) { allocator().release(ptr, device); }
-size_t cached_bytes() { return allocator().cached; }
+void release(void* ptr, int device) { device_cache(device).release(ptr); }
+size_t cached_bytes() {
+  size_t total = 0;
+  for (int d = 0; d < device_count(); ++d) total += device_cache(d).cached_bytes();
+  return total;
+}
 void empty_cache() {
-  std::lock_guard<std::mutex> lock(allocator().mutex);
-  allocator().release_cache();
+  for (int d = 0; d < device_count(); ++d) device_cache(d).empty();
 }
 
 void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {

@@ -135,12 +135,13 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   return out;
 }
 
-// The gradient passes where x > 0 (0 at 0, like PyTorch).
+// The gradient passes where x > 0, i.e. where the output y is not 0 (0 at 0, like PyTorch): one
+// where() kernel, not a comparison and a product.
 Tensor relu(const Tensor& x) {
   check_defined("relu", x);
   Tensor out = unary_forward(UnaryOp::Relu, x);
   if (should_record({&x}))
-    record("relu", {x}, out, [y = out.detach()](const Tensor& g) -> Grads { return {g * gt(y, scalar_like(y, 0))}; });
+    record("relu", {x}, out, [y = out.detach()](const Tensor& g) -> Grads { return {where(y, g, scalar_like(g, 0))}; });
   return out;
 }
 

@@ -25,13 +25,13 @@ void cast(const Tensor& src, const Tensor& dst) {
 }
 
 void unary(UnaryOp op, const Tensor& x, const Tensor& out, double a, double b) {
-  RCNN_DISPATCH(x.dtype(), T, {
+  RCNN_DISPATCH(x.dtype(), T, with_unary_op(op, [&](auto tag) {
     const T* in = x.data<T>();
     T* o = out.data<T>();
     parallel_for(x.numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) o[i] = apply_unary(op, in[i], a, b);
+      for (int64_t i = begin; i < end; ++i) o[i] = apply_unary<decltype(tag)::value>(in[i], a, b);
     });
-  });
+  }));
 }
 
 // Runs f(i, offsets) for every output element i; offsets are computed once per chunk and then
@@ -57,33 +57,54 @@ static void for_each_broadcast(const BroadcastIndexer& ix, int64_t total, F&& f)
   });
 }
 
+// Same shapes, or one side a single value, run as flat loops the compiler vectorises; any other
+// broadcast goes through the odometer.
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
-  BroadcastIndexer ix = make_broadcast(out.shape(), {a.shape(), b.shape()});
-  RCNN_DISPATCH(a.dtype(), T, {
+  const int64_t n = out.numel();
+  RCNN_DISPATCH(a.dtype(), T, with_binary_op(op, [&](auto tag) {
+    constexpr BinaryOp OP = decltype(tag)::value;
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* o = out.data<T>();
-    if (ix.ndim <= 1 && a.numel() == out.numel() && b.numel() == out.numel()) {
-      parallel_for(out.numel(), [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) o[i] = apply_binary(op, pa[i], pb[i]);
+    if (a.numel() == n && b.numel() == n) {
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = apply_binary<OP>(pa[i], pb[i]);
+      });
+    } else if (a.numel() == n && b.numel() == 1) {
+      const T vb = pb[0];
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = apply_binary<OP>(pa[i], vb);
+      });
+    } else if (a.numel() == 1 && b.numel() == n) {
+      const T va = pa[0];
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = apply_binary<OP>(va, pb[i]);
       });
     } else {
-      for_each_broadcast<2>(ix, out.numel(),
-                            [&](int64_t i, const int64_t* off) { o[i] = apply_binary(op, pa[off[0]], pb[off[1]]); });
+      BroadcastIndexer ix = make_broadcast(out.shape(), {a.shape(), b.shape()});
+      for_each_broadcast<2>(ix, n, [&](int64_t i, const int64_t* off) { o[i] = apply_binary<OP>(pa[off[0]], pb[off[1]]); });
     }
-  });
+  }));
 }
 
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
-  BroadcastIndexer ix = make_broadcast(out.shape(), {cond.shape(), a.shape(), b.shape()});
+  const int64_t n = out.numel();
   RCNN_DISPATCH(cond.dtype(), C, RCNN_DISPATCH(a.dtype(), T, {
     const C* pc = cond.data<C>();
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* o = out.data<T>();
-    for_each_broadcast<3>(ix, out.numel(), [&](int64_t i, const int64_t* off) {
-      o[i] = pc[off[0]] != C(0) ? pa[off[1]] : pb[off[2]];
-    });
+    if (cond.numel() == n && a.numel() == n && b.numel() == 1) {  // e.g. ReLU's gradient: where(y, g, 0)
+      const T vb = pb[0];
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = pc[i] != C(0) ? pa[i] : vb;
+      });
+    } else {
+      BroadcastIndexer ix = make_broadcast(out.shape(), {cond.shape(), a.shape(), b.shape()});
+      for_each_broadcast<3>(ix, n, [&](int64_t i, const int64_t* off) {
+        o[i] = pc[off[0]] != C(0) ? pa[off[1]] : pb[off[2]];
+      });
+    }
   }));
 }
 

@@ -1,7 +1,5 @@
 // CPU max pooling. Forward takes the maximum of each window (padding never wins); backward routes
 // each output's gradient to the first maximum of its window, found again rather than stored.
-#include <limits>
-
 #include "core/kernels.h"
 #include "core/kernels/parallel.h"
 
@@ -9,16 +7,34 @@ namespace rcnn::cpu {
 
 namespace {
 
-// Offset (within one channel plane) of the first maximum of output (oh, ow)'s window.
-template <class T>
-int64_t window_argmax(const T* plane, const Pool2dGeometry& g, int64_t oh, int64_t ow) {
-  const int64_t h0 = oh * g.stride_h - g.pad_h, w0 = ow * g.stride_w - g.pad_w;
-  const int64_t h1 = std::min(h0 + g.R, g.H), w1 = std::min(w0 + g.S, g.W);
-  int64_t best = -1;
-  for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
-    for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w)
-      if (best < 0 || plane[h * g.W + w] > plane[best]) best = h * g.W + w;
-  return best;  // windows always overlap the image (the op checks padding < window)
+// Calls visit(output offset, offset of the window's first maximum) for every output of plane p.
+template <class T, class Visit>
+inline void for_each_window(const T* plane, const Pool2dGeometry& g, Visit&& visit) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const int64_t h0 = std::max<int64_t>(oh * g.stride_h - g.pad_h, 0);
+    const int64_t h1 = std::min(oh * g.stride_h - g.pad_h + g.R, g.H);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t w0 = std::max<int64_t>(ow * g.stride_w - g.pad_w, 0);
+      const int64_t w1 = std::min(ow * g.stride_w - g.pad_w + g.S, g.W);
+      int64_t best = h0 * g.W + w0;  // windows always overlap the image (the op checks padding <= kernel / 2)
+      T best_value = plane[best];
+      for (int64_t h = h0; h < h1; ++h)
+        for (int64_t w = w0; w < w1; ++w)
+          if (plane[h * g.W + w] > best_value) best = h * g.W + w, best_value = plane[best];
+      visit(oh * g.OW + ow, best);
+    }
+  }
+}
+
+// Planes (one image, one channel) in parallel, enough of them per chunk to pay for a thread.
+template <class F>
+void for_each_plane(const Pool2dGeometry& g, F&& f) {
+  parallel_for(
+      g.N * g.C,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) f(p);
+      },
+      std::max<int64_t>(1, kGrain / std::max<int64_t>(1, g.H * g.W)));
 }
 
 }  // namespace
@@ -27,17 +43,11 @@ void max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, const Tensor& 
   RCNN_FLOAT_DISPATCH(x.dtype(), T, {
     const T* in = x.data<T>();
     T* out = y.data<T>();
-    parallel_for(
-        g.N * g.C,
-        [&](int64_t begin, int64_t end) {
-          for (int64_t p = begin; p < end; ++p) {
-            const T* plane = in + p * g.H * g.W;
-            for (int64_t oh = 0; oh < g.OH; ++oh)
-              for (int64_t ow = 0; ow < g.OW; ++ow)
-                out[(p * g.OH + oh) * g.OW + ow] = plane[window_argmax(plane, g, oh, ow)];
-          }
-        },
-        std::max<int64_t>(1, kGrain / std::max<int64_t>(1, g.H * g.W)));
+    for_each_plane(g, [&](int64_t p) {
+      const T* plane = in + p * g.H * g.W;
+      T* out_plane = out + p * g.OH * g.OW;
+      for_each_window(plane, g, [&](int64_t o, int64_t best) { out_plane[o] = plane[best]; });
+    });
   });
 }
 
@@ -46,19 +56,13 @@ void max_pool2d_backward(const Tensor& x, const Tensor& gy, const Pool2dGeometry
     const T* in = x.data<T>();
     const T* grad_out = gy.data<T>();
     T* grad_in = gx.data<T>();
-    parallel_for(
-        g.N * g.C,
-        [&](int64_t begin, int64_t end) {
-          for (int64_t p = begin; p < end; ++p) {
-            const T* plane = in + p * g.H * g.W;
-            T* grad_plane = grad_in + p * g.H * g.W;
-            std::fill(grad_plane, grad_plane + g.H * g.W, T(0));
-            for (int64_t oh = 0; oh < g.OH; ++oh)
-              for (int64_t ow = 0; ow < g.OW; ++ow)
-                grad_plane[window_argmax(plane, g, oh, ow)] += grad_out[(p * g.OH + oh) * g.OW + ow];
-          }
-        },
-        std::max<int64_t>(1, kGrain / std::max<int64_t>(1, g.H * g.W)));
+    for_each_plane(g, [&](int64_t p) {
+      const T* plane = in + p * g.H * g.W;
+      const T* grad_out_plane = grad_out + p * g.OH * g.OW;
+      T* grad_plane = grad_in + p * g.H * g.W;
+      std::fill(grad_plane, grad_plane + g.H * g.W, T(0));
+      for_each_window(plane, g, [&](int64_t o, int64_t best) { grad_plane[best] += grad_out_plane[o]; });
+    });
   });
 }
 
