@@ -2,6 +2,7 @@
 #   make              library and programs for the CPU
 #   make CUDA=1       also the CUDA kernels (nvcc for sm_80 and sm_90; cuBLAS and cuDNN)
 #   make test         build and run the test suite        make demo   the main job (the tutorials, in order)
+#   make bench        conv2d and GEMM timings beside PyTorch's (bench/results.json)
 #   make deps         install the Debian packages the build needs (called by test and demo)
 #   DEBUG=1           -O0 -g          SANITIZE=1    AddressSanitizer + UndefinedBehaviorSanitizer
 # Each configuration builds into its own folder under build/, so switching never mixes objects.
@@ -30,7 +31,7 @@ ifeq ($(SANITIZE),1)
   CONFIG := $(CONFIG)-sanitize
 endif
 
-CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp)
+CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp detection/*.cpp)
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu)
@@ -90,6 +91,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory tutorials
+	@scripts/get-sample-image.sh data/chelsea.png
 	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
 
 # Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each.

@@ -100,51 +100,66 @@ const void* zero() {
   return &v;
 }
 
+// The frame all three cuDNN calls share: descriptors, the algorithm remembered for this geometry
+// (`rank` asks cuDNN for its list), and a workspace of the size that algorithm needs.
+template <class Perf, class Rank, class Run>
+void with_algorithm(std::map<GeometryKey, Perf>& cache, const Conv2dGeometry& g, DType dtype, Rank rank, Run run) {
+  ConvDescriptors d(g, dtype);
+  cudnnHandle_t h = cudnn_handle();
+  Perf perf = choose(cache, key_of(g, dtype), [&](int n, int* found, Perf* p) { rank(h, d, n, found, p); });
+  Workspace ws(perf.memory);
+  run(h, d, perf.algo, ws);
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
   static std::map<GeometryKey, cudnnConvolutionFwdAlgoPerf_t> algorithms;
-  ConvDescriptors d(g, x.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  auto perf = choose(algorithms, key_of(g, x.dtype()), [&](int n, int* found, cudnnConvolutionFwdAlgoPerf_t* p) {
-    RCNN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, found, p));
-  });
-  Workspace ws(perf.memory);
-  RCNN_FLOAT_DISPATCH(x.dtype(), T, {
-    RCNN_CUDNN_CHECK(cudnnConvolutionForward(h, one<T>(), d.x, x.raw(), d.w, w.raw(), d.conv, perf.algo, ws.ptr,
-                                             ws.bytes, zero<T>(), d.y, y.raw()));
-    if (b.defined()) RCNN_CUDNN_CHECK(cudnnAddTensor(h, one<T>(), d.bias, b.raw(), one<T>(), d.y, y.raw()));
-  });
+  with_algorithm(
+      algorithms, g, x.dtype(),
+      [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionFwdAlgoPerf_t* p) {
+        RCNN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, found, p));
+      },
+      [&](cudnnHandle_t h, const ConvDescriptors& d, cudnnConvolutionFwdAlgo_t algo, const Workspace& ws) {
+        RCNN_FLOAT_DISPATCH(x.dtype(), T, {
+          RCNN_CUDNN_CHECK(cudnnConvolutionForward(h, one<T>(), d.x, x.raw(), d.w, w.raw(), d.conv, algo, ws.ptr,
+                                                   ws.bytes, zero<T>(), d.y, y.raw()));
+          if (b.defined()) RCNN_CUDNN_CHECK(cudnnAddTensor(h, one<T>(), d.bias, b.raw(), one<T>(), d.y, y.raw()));
+        });
+      });
 }
 
 void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
   static std::map<GeometryKey, cudnnConvolutionBwdDataAlgoPerf_t> algorithms;
-  ConvDescriptors d(g, gy.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  auto perf = choose(algorithms, key_of(g, gy.dtype()), [&](int n, int* found, cudnnConvolutionBwdDataAlgoPerf_t* p) {
-    RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, found, p));
-  });
-  Workspace ws(perf.memory);
-  RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
-    RCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one<T>(), d.w, w.raw(), d.y, gy.raw(), d.conv, perf.algo, ws.ptr,
-                                                  ws.bytes, zero<T>(), d.x, gx.raw()));
-  });
+  with_algorithm(
+      algorithms, g, gy.dtype(),
+      [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionBwdDataAlgoPerf_t* p) {
+        RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, found, p));
+      },
+      [&](cudnnHandle_t h, const ConvDescriptors& d, cudnnConvolutionBwdDataAlgo_t algo, const Workspace& ws) {
+        RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
+          RCNN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one<T>(), d.w, w.raw(), d.y, gy.raw(), d.conv, algo,
+                                                        ws.ptr, ws.bytes, zero<T>(), d.x, gx.raw()));
+        });
+      });
 }
 
 void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
                             const Tensor& gb) {
   static std::map<GeometryKey, cudnnConvolutionBwdFilterAlgoPerf_t> algorithms;
-  ConvDescriptors d(g, gy.dtype());
-  cudnnHandle_t h = cudnn_handle();
-  auto perf = choose(algorithms, key_of(g, gy.dtype()), [&](int n, int* found, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
-    RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, found, p));
-  });
-  Workspace ws(perf.memory);
-  RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
-    RCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one<T>(), d.x, x.raw(), d.y, gy.raw(), d.conv, perf.algo,
-                                                    ws.ptr, ws.bytes, zero<T>(), d.w, gw.raw()));
-    if (gb.defined()) RCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, one<T>(), d.y, gy.raw(), zero<T>(), d.bias, gb.raw()));
-  });
+  with_algorithm(
+      algorithms, g, gy.dtype(),
+      [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
+        RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, found, p));
+      },
+      [&](cudnnHandle_t h, const ConvDescriptors& d, cudnnConvolutionBwdFilterAlgo_t algo, const Workspace& ws) {
+        RCNN_FLOAT_DISPATCH(gy.dtype(), T, {
+          RCNN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one<T>(), d.x, x.raw(), d.y, gy.raw(), d.conv, algo,
+                                                          ws.ptr, ws.bytes, zero<T>(), d.w, gw.raw()));
+          if (gb.defined())
+            RCNN_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, one<T>(), d.y, gy.raw(), zero<T>(), d.bias, gb.raw()));
+        });
+      });
 }
 
 }  // namespace rcnn::cuda

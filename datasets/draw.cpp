@@ -79,9 +79,9 @@ Image image_grid(const std::vector<Image>& images, int columns, int zoom, int ga
 }
 
 namespace {
-// About five round tick values covering [lo, hi].
+// About eight round tick values covering [lo, hi].
 std::vector<double> ticks(double lo, double hi) {
-  const double raw = (hi - lo) / 5, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double raw = (hi - lo) / 8, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude;
   for (double m : {1.0, 2.0, 5.0, 10.0})
     if (raw <= m * magnitude) {
@@ -138,10 +138,13 @@ Image line_plot(const std::vector<Series>& series, const std::string& title, con
   draw_text(image, (width - text_width(title, 2)) / 2, 6, title, black, 2);
   draw_text(image, (left + right - text_width(x_label)) / 2, height - 18, x_label, black);
   draw_text(image, 4, top - 14, y_label, black);
+  int legend_width = 0;
+  for (const Series& s : series) legend_width = std::max(legend_width, text_width(s.name));
+  const int lx = right - legend_width - 26;
   int ly = top + 8;
   for (const Series& s : series) {  // legend, top right
-    fill_rect(image, right - 120, ly, right - 108, ly + 6, s.color);
-    draw_text(image, right - 102, ly, s.name, black);
+    fill_rect(image, lx, ly, lx + 12, ly + 6, s.color);
+    draw_text(image, lx + 18, ly, s.name, black);
     ly += 14;
   }
   return image;

@@ -3,6 +3,7 @@
 #include "core/rng.h"
 #include "layers/conv2d.h"
 #include "layers/functional.h"
+#include "layers/init.h"
 #include "layers/losses.h"
 #include "layers/modules.h"
 #include "layers/pool2d.h"
@@ -169,4 +170,19 @@ TEST_CASE("weight_and_bias_groups, StepLR and gradient clipping") {
   sum(p * tensor({3.0, 4.0})).backward();
   CHECK(optim::clip_grad_norm({p}, 1.0) == doctest::Approx(5.0));
   check_values(p.grad(), {0.6, 0.8}, 1e-6);
+}
+
+TEST_CASE("initialisers have the variances their papers give") {
+  Generator gen(8);
+  Tensor w = Tensor::empty({256, 128, 3, 3});
+  kaiming_normal_(w, gen);  // std = sqrt(2 / (128 * 9))
+  CHECK(std::sqrt(mean(w * w).item()) == doctest::Approx(std::sqrt(2.0 / 1152)).epsilon(0.02));
+  Tensor v = Tensor::empty({300, 200});
+  xavier_uniform_(v, gen);  // U(-a, a), a = sqrt(6 / 500): variance a^2 / 3
+  CHECK(max(abs(v)).item() <= std::sqrt(6.0 / 500) + 1e-6);
+  CHECK(mean(v * v).item() == doctest::Approx(6.0 / 500 / 3).epsilon(0.03));
+  normal_(v, 0.01, gen);
+  CHECK(std::sqrt(mean(v * v).item()) == doctest::Approx(0.01).epsilon(0.03));
+  zeros_(v);
+  CHECK(max(abs(v)).item() == 0);
 }

@@ -1,15 +1,19 @@
 // Chapter 04 — training a CNN. Two conv-ReLU-pool blocks and a linear layer learn Fashion-MNIST
 // with SGD + momentum; the program shows a progress bar, evaluates after every epoch, writes the
-// loss curve as a PNG and the trained weights as safetensors, and prints the test accuracy.
-//   build/cpu/bin/04_training_a_cnn [epochs=6] [output dir=runs/04_training_a_cnn]
+// loss curve as a PNG and the trained weights as safetensors, and prints the test accuracy. A
+// checkpoint is saved after every epoch; Ctrl-C stops cleanly and --resume continues from it.
+//   build/cpu/bin/04_training_a_cnn [--epochs 6] [--out runs/04_training_a_cnn] [--resume]
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 
 #include "autograd/grad_mode.h"
+#include "core/interrupt.h"
 #include "core/progress.h"
 #include "datasets/batches.h"
 #include "datasets/draw.h"
 #include "datasets/fashion_mnist.h"
+#include "layers/checkpoint.h"
 #include "layers/losses.h"
 #include "layers/modules.h"
 #include "layers/safetensors.h"
@@ -44,10 +48,17 @@ static double accuracy(Module& model, const datasets::LabelledImages& data) {
 }
 
 int main(int argc, char** argv) try {
-  const int epochs = argc > 1 ? std::stoi(argv[1]) : 6;
-  const std::string out_dir = argc > 2 ? argv[2] : "runs/04_training_a_cnn";
-  check(epochs > 0, "epochs must be positive, got ", epochs);
+  CLI::App app{"Chapter 04: train a small CNN on Fashion-MNIST"};
+  int epochs = 6;
+  std::string out_dir = "runs/04_training_a_cnn";
+  bool resume = false;
+  app.add_option("--epochs", epochs, "passes over the 60 000 training images")->check(CLI::PositiveNumber);
+  app.add_option("--out", out_dir, "where the plot, the weights and the checkpoint go");
+  app.add_flag("--resume", resume, "continue from the checkpoint in --out");
+  CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(out_dir);
+  const std::string checkpoint = out_dir + "/checkpoint.safetensors";
+  install_interrupt_handler();
 
   auto train = datasets::load_fashion_mnist("train"), test = datasets::load_fashion_mnist("test");
   std::cout << "Fashion-MNIST: " << train.labels.numel() << " training and " << test.labels.numel()
@@ -57,19 +68,30 @@ int main(int argc, char** argv) try {
   auto model = small_cnn(gen);
   const int64_t batch_size = 64;
   // lr 0.02 with momentum 0.9, ten times smaller for the last third of the epochs; weight decay 5e-4.
-  optim::SGD sgd(model->named_parameters(), {0.02, 0.9, 5e-4});
-  optim::StepLR schedule{0.02, {epochs - std::max(1, epochs / 3)}, 0.1};
+  const double lr = 0.02;
+  optim::SGD sgd(model->named_parameters(), {lr, 0.9, 5e-4});
+  optim::StepLR schedule{lr, {epochs - std::max(1, epochs / 3)}, 0.1};
 
   Series loss_curve{"training loss (mean of 50 steps)", {}, {}, palette(2)};
   Series test_curve{"test error", {}, {}, palette(0)};
   int64_t step = 0;
+  int first_epoch = 0;
+  if (resume) {  // the checkpoint's step counts epochs; curves restart with the resumed run
+    first_epoch = static_cast<int>(load_checkpoint(checkpoint, *model, sgd, gen));
+    std::cout << "resumed from " << checkpoint << " after epoch " << first_epoch << "\n";
+  }
   double running = 0;
-  for (int epoch = 0; epoch < epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     sgd.set_lr(schedule.at(epoch));
     auto batches = datasets::epoch_batches(train.labels.numel(), batch_size, true, gen);
     ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs), train.labels.numel(), "img");
     int64_t seen = 0;
     for (size_t b = 0; b < batches.size(); ++b) {
+      if (interrupted()) {
+        std::cerr << "\ninterrupted in epoch " << epoch + 1 << ": " << checkpoint << " holds the model after epoch "
+                  << epoch << "; continue with --resume\n";
+        return 130;
+      }
       Tensor index = from_vector(batches[b], {static_cast<int64_t>(batches[b].size())});
       Tensor loss = cross_entropy(model->forward(index_select(train.images, 0, index)),
                                   index_select(train.labels, 0, index));
@@ -90,7 +112,9 @@ int main(int argc, char** argv) try {
     test_curve.x.push_back(step);
     test_curve.y.push_back(1 - acc);
     bar.finish("test accuracy " + std::to_string(100 * acc).substr(0, 5) + "%");
+    save_checkpoint(checkpoint, *model, sgd, epoch + 1, gen);
   }
+  check(!test_curve.y.empty(), "nothing to train: the checkpoint already holds ", epochs, " epochs");
 
   save_png(line_plot({loss_curve, test_curve}, "Fashion-MNIST: small CNN, SGD + momentum", "step", "loss / error"),
            out_dir + "/loss.png");

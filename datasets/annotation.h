@@ -1,0 +1,40 @@
+#pragma once
+// Boxes and annotated images, shared by every data set (Pascal VOC, the generated ones) and by the
+// detector. Boxes are continuous pixel coordinates: (x1, y1) the top-left corner, (x2, y2) the
+// bottom-right, so a box covering pixel columns 0..9 spans x1 = 0 to x2 = 10, and its width is
+// x2 - x1 (design §4). The VOC reader and writer convert from and to VOC's 1-based inclusive pixels.
+#include <string>
+#include <vector>
+
+namespace rcnn {
+
+struct Box {
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  float width() const { return x2 - x1; }
+  float height() const { return y2 - y1; }
+  float area() const { return width() > 0 && height() > 0 ? width() * height() : 0; }
+  bool operator==(const Box& o) const { return x1 == o.x1 && y1 == o.y1 && x2 == o.x2 && y2 == o.y2; }
+};
+
+struct Object {
+  std::string name;  // class name, as in the annotation
+  int64_t label = -1;  // index into the data set's classes
+  Box box;
+  bool difficult = false;  // VOC: hard to recognise; neither counted nor penalised in evaluation
+  bool truncated = false;
+};
+
+struct Annotation {
+  std::string id;          // e.g. "000005"
+  std::string image_path;  // full path of the image file
+  int width = 0, height = 0;
+  std::vector<Object> objects;
+};
+
+struct Dataset {
+  std::string name;
+  std::vector<std::string> classes;  // labels index this list (no background class)
+  std::vector<Annotation> items;
+};
+
+}  // namespace rcnn

@@ -1,0 +1,32 @@
+#pragma once
+// Generated detection data sets in Pascal VOC's layout, so one reader serves VOC and these, and tests
+// and CPU-only machines have real detection data. Deterministic for a seed.
+//   shapes:          circles, squares and triangles in many colours and sizes (16-160 px on 256x256),
+//                    overlapping, on textured backgrounds, 1-6 per image.
+//   fashion-scenes:  Fashion-MNIST items (Debian's dataset-fashion-mnist) scaled to 42-140 px and placed
+//                    on a cluttered canvas, 1-4 per image: 10 classes of real images.
+// An object covered more than 60% by later ones is marked difficult; one that is cut by the image
+// border is marked truncated; its box is the tight box of its visible pixels. Splits: train (80%),
+// val (10%), test (10%) and trainval; classes.txt lists the classes.
+#include <string>
+#include <vector>
+
+#include "datasets/annotation.h"
+
+namespace rcnn {
+
+struct GenerateOptions {
+  std::string out_dir;
+  int64_t images = 200;
+  uint64_t seed = 0;
+  int size = 256;  // square canvas
+};
+
+const std::vector<std::string>& shapes_classes();
+Dataset generate_shapes(const GenerateOptions& options);
+Dataset generate_fashion_scenes(const GenerateOptions& options);
+
+// The classes of a VOC-layout folder: its classes.txt when present, else VOC's 20.
+std::vector<std::string> read_classes(const std::string& dir);
+
+}  // namespace rcnn

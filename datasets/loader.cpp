@@ -1,0 +1,97 @@
+#include "datasets/loader.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace rcnn {
+
+Sample prepare_sample(const Annotation& item, const LoaderOptions& options, bool flip) {
+  Image image = load_image(item.image_path);
+  check(image.width == item.width && image.height == item.height, "loader: ", item.image_path, " is ", image.width,
+        "x", image.height, " but its annotation says ", item.width, "x", item.height);
+  Sample s;
+  s.id = item.id;
+  s.original_width = image.width;
+  s.original_height = image.height;
+  s.scale = resize_scale(image.width, image.height, options.shorter_side, options.longer_side);
+  const int w = static_cast<int>(std::lround(image.width * s.scale)), h = static_cast<int>(std::lround(image.height * s.scale));
+  image = resize_bilinear(image, w, h);
+  s.flipped = flip;
+  if (flip) image = flip_horizontal(image);
+  for (const Object& o : item.objects) {
+    Box b = flip ? flip_box(o.box, item.width) : o.box;
+    s.boxes.push_back(scale_box(b, s.scale));
+    s.labels.push_back(o.label);
+    s.difficult.push_back(o.difficult);
+  }
+  s.image = normalize(image, options.mean, options.std);
+  return s;
+}
+
+Loader::Loader(const Dataset& data, LoaderOptions options) : data_(data), options_(options) {
+  check(options.queue_size > 0, "Loader: queue size must be positive");
+}
+
+Loader::~Loader() { stop_worker(); }
+
+void Loader::stop_worker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopping_ = false;
+  queue_.clear();
+  error_ = nullptr;
+}
+
+void Loader::start_epoch(int64_t epoch) {
+  stop_worker();
+  // Everything random about the epoch is drawn here, on the caller's thread, from (seed, epoch).
+  Generator gen(options_.seed * 1000003 + static_cast<uint64_t>(epoch));
+  const int64_t n = static_cast<int64_t>(data_.items.size());
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), int64_t{0});
+  if (options_.shuffle)
+    for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.below(i + 1)]);
+  std::vector<bool> flips(n);
+  for (int64_t i = 0; i < n; ++i) flips[i] = options_.flip && gen.uniform() < 0.5;
+  remaining_ = n;
+  worker_ = std::thread(&Loader::work, this, std::move(order), std::move(flips));
+}
+
+void Loader::work(std::vector<int64_t> order, std::vector<bool> flips) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    Sample s;
+    try {
+      s = prepare_sample(data_.items[order[i]], options_, flips[i]);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      error_ = std::current_exception();
+      changed_.notify_all();
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return stopping_ || queue_.size() < options_.queue_size; });
+    if (stopping_) return;
+    queue_.push_back(std::move(s));
+    changed_.notify_all();
+  }
+}
+
+bool Loader::next(Sample& sample) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (remaining_ == 0) return false;
+  check(worker_.joinable(), "Loader::next: call start_epoch() first");
+  changed_.wait(lock, [&] { return !queue_.empty() || error_; });
+  if (queue_.empty() && error_) std::rethrow_exception(error_);
+  sample = std::move(queue_.front());
+  queue_.pop_front();
+  --remaining_;
+  changed_.notify_all();
+  return true;
+}
+
+}  // namespace rcnn

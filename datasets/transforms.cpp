@@ -1,0 +1,56 @@
+#include "datasets/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/elementwise.h"
+
+namespace rcnn {
+
+float resize_scale(int width, int height, int shorter, int longer) {
+  check(width > 0 && height > 0 && shorter > 0 && longer >= shorter, "resize_scale: image ", width, "x", height,
+        ", sides ", shorter, "/", longer);
+  const float s = static_cast<float>(shorter) / std::min(width, height);
+  return std::max(width, height) * s > longer ? static_cast<float>(longer) / std::max(width, height) : s;
+}
+
+Image resize_bilinear(const Image& image, int width, int height) {
+  check(width > 0 && height > 0, "resize_bilinear: target size ", width, "x", height);
+  Image out(width, height);
+  const float sx = static_cast<float>(image.width) / width, sy = static_cast<float>(image.height) / height;
+  for (int y = 0; y < height; ++y) {
+    const float fy = std::clamp((y + 0.5f) * sy - 0.5f, 0.0f, image.height - 1.0f);
+    const int y0 = static_cast<int>(fy), y1 = std::min(y0 + 1, image.height - 1);
+    const float wy = fy - y0;
+    for (int x = 0; x < width; ++x) {
+      const float fx = std::clamp((x + 0.5f) * sx - 0.5f, 0.0f, image.width - 1.0f);
+      const int x0 = static_cast<int>(fx), x1 = std::min(x0 + 1, image.width - 1);
+      const float wx = fx - x0;
+      for (int c = 0; c < 3; ++c) {
+        const float top = image.pixel(x0, y0)[c] * (1 - wx) + image.pixel(x1, y0)[c] * wx;
+        const float bottom = image.pixel(x0, y1)[c] * (1 - wx) + image.pixel(x1, y1)[c] * wx;
+        out.pixel(x, y)[c] = static_cast<uint8_t>(std::lround(top * (1 - wy) + bottom * wy));
+      }
+    }
+  }
+  return out;
+}
+
+Image flip_horizontal(const Image& image) {
+  Image out = image;
+  for (int y = 0; y < image.height; ++y)
+    for (int x = 0; x < image.width; ++x) std::copy_n(image.pixel(image.width - 1 - x, y), 3, out.pixel(x, y));
+  return out;
+}
+
+Box flip_box(const Box& b, int w) { return {w - b.x2, b.y1, w - b.x1, b.y2}; }
+
+Box scale_box(const Box& b, float s) { return {b.x1 * s, b.y1 * s, b.x2 * s, b.y2 * s}; }
+
+Tensor normalize(const Image& image, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
+  Tensor m = from_vector(std::vector<float>(mean.begin(), mean.end()), {3, 1, 1});
+  Tensor s = from_vector(std::vector<float>(std.begin(), std.end()), {3, 1, 1});
+  return (image_to_tensor(image) - m) / s;
+}
+
+}  // namespace rcnn

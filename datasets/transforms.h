@@ -1,0 +1,33 @@
+#pragma once
+// The image transforms of Faster R-CNN's input pipeline (design §4): resize so the shorter side is S
+// and the longer at most M (bilinear), horizontal flip of image and boxes, mean/std normalisation into
+// a (3, H, W) tensor, and the scale that maps detections back to the original image.
+#include <array>
+#include <vector>
+
+#include "core/tensor.h"
+#include "datasets/annotation.h"
+#include "datasets/image.h"
+
+namespace rcnn {
+
+// The factor that brings the shorter side to `shorter` unless the longer would exceed `longer`
+// (py-faster-rcnn's prep_im_for_blob).
+float resize_scale(int width, int height, int shorter, int longer);
+
+// Bilinear, sampling at pixel centres (half-pixel offsets), as PyTorch's align_corners=False.
+Image resize_bilinear(const Image& image, int width, int height);
+
+// Mirror left-right. A box [x1, x2) becomes [W - x2, W - x1): exact in continuous coordinates.
+Image flip_horizontal(const Image& image);
+Box flip_box(const Box& box, int image_width);
+
+Box scale_box(const Box& box, float scale);  // multiply every coordinate by scale
+
+// (3, H, W) float32: (rgb / 255 - mean) / std per channel. ImageNet's torchvision statistics by default.
+constexpr std::array<float, 3> kImageNetMean = {0.485f, 0.456f, 0.406f};
+constexpr std::array<float, 3> kImageNetStd = {0.229f, 0.224f, 0.225f};
+Tensor normalize(const Image& image, const std::array<float, 3>& mean = kImageNetMean,
+                 const std::array<float, 3>& std = kImageNetStd);
+
+}  // namespace rcnn
