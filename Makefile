@@ -18,7 +18,7 @@ NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 CONFIG := cpu
 CXXFLAGS := -std=c++17 -Wall -Wextra -fopenmp -I. -MMD -MP
-LDLIBS := -fopenmp -lopenblas -ldnnl -lstb -lz -lpthread
+LDLIBS := -fopenmp -lopenblas -ldnnl -lstb -lpugixml -lz -lpthread
 ifeq ($(DEBUG),1)
   CXXFLAGS += -O0 -g
   CONFIG := $(CONFIG)-debug

@@ -1,0 +1,187 @@
+#include "detection/voc_eval.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "datasets/draw.h"
+
+namespace rcnn {
+
+namespace fs = std::filesystem;
+
+double voc_iou(const Box& a, const Box& b) {
+  // VOC pixels: xmin = x1 + 1, xmax = x2; the devkit's widths are xmax - xmin + 1 = x2 - x1.
+  const double ax1 = a.x1 + 1, ay1 = a.y1 + 1, ax2 = a.x2, ay2 = a.y2;
+  const double bx1 = b.x1 + 1, by1 = b.y1 + 1, bx2 = b.x2, by2 = b.y2;
+  const double iw = std::min(ax2, bx2) - std::max(ax1, bx1) + 1, ih = std::min(ay2, by2) - std::max(ay1, by1) + 1;
+  if (iw <= 0 || ih <= 0) return 0;
+  const double inter = iw * ih;
+  const double uni = (ax2 - ax1 + 1) * (ay2 - ay1 + 1) + (bx2 - bx1 + 1) * (by2 - by1 + 1) - inter;
+  return inter / uni;
+}
+
+namespace {
+
+// AP from the precision/recall after each detection (voc_ap in voc_eval.py).
+double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07_metric) {
+  if (use_07_metric) {  // 11 points: the best precision at recall >= t, t = 0, 0.1, ..., 1
+    double ap = 0;
+    for (int i = 0; i <= 10; ++i) {
+      const double t = i / 10.0;
+      double p = 0;
+      for (size_t k = 0; k < rec.size(); ++k)
+        if (rec[k] >= t) p = std::max(p, prec[k]);
+      ap += p / 11;
+    }
+    return ap;
+  }
+  // The area under the precision envelope (precision made monotone from the right).
+  std::vector<double> mrec{0}, mpre{0};
+  mrec.insert(mrec.end(), rec.begin(), rec.end());
+  mpre.insert(mpre.end(), prec.begin(), prec.end());
+  mrec.push_back(1);
+  mpre.push_back(0);
+  for (size_t i = mpre.size() - 1; i > 0; --i) mpre[i - 1] = std::max(mpre[i - 1], mpre[i]);
+  double ap = 0;
+  for (size_t i = 1; i < mrec.size(); ++i)
+    if (mrec[i] != mrec[i - 1]) ap += (mrec[i] - mrec[i - 1]) * mpre[i];
+  return ap;
+}
+
+}  // namespace
+
+VocEvaluation evaluate_voc(const Dataset& gt, const std::vector<Detection>& detections, bool use_07_metric,
+                           double iou_threshold) {
+  std::map<std::string, const Annotation*> by_id;
+  for (const Annotation& a : gt.items) by_id[a.id] = &a;
+  const int64_t n_classes = static_cast<int64_t>(gt.classes.size());
+  for (const Detection& d : detections) {
+    check(d.label >= 0 && d.label < n_classes, "evaluate_voc: detection of class ", d.label, " in image '",
+          d.image_id, "', the data set has ", n_classes, " classes");
+    check(by_id.count(d.image_id) > 0, "evaluate_voc: detection in image '", d.image_id,
+          "', which is not in the ground truth");
+  }
+  VocEvaluation result;
+  double sum = 0;
+  int counted = 0;
+  for (int64_t c = 0; c < n_classes; ++c) {
+    ClassAP r;
+    r.name = gt.classes[c];
+    // Per image: this class's boxes, difficult flags and whether each was already matched.
+    struct Truth {
+      std::vector<Box> boxes;
+      std::vector<bool> difficult, matched;
+    };
+    std::map<std::string, Truth> truth;
+    for (const Annotation& a : gt.items)
+      for (const Object& o : a.objects)
+        if (o.label == c) {
+          Truth& t = truth[a.id];
+          t.boxes.push_back(o.box);
+          t.difficult.push_back(o.difficult);
+          t.matched.push_back(false);
+          r.positives += !o.difficult;
+        }
+    std::vector<const Detection*> dets;
+    for (const Detection& d : detections)
+      if (d.label == c) dets.push_back(&d);
+    std::stable_sort(dets.begin(), dets.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
+    r.detections = static_cast<int64_t>(dets.size());
+    double tp = 0, fp = 0;
+    for (const Detection* d : dets) {
+      auto it = truth.find(d->image_id);
+      double best = -1;
+      size_t best_k = 0;
+      if (it != truth.end())
+        for (size_t k = 0; k < it->second.boxes.size(); ++k) {
+          const double iou = voc_iou(d->box, it->second.boxes[k]);
+          if (iou > best) best = iou, best_k = k;
+        }
+      if (best > iou_threshold) {
+        Truth& t = it->second;
+        if (t.difficult[best_k]) continue;  // neither true nor false positive: no point on the curve
+        if (!t.matched[best_k]) {
+          t.matched[best_k] = true;
+          ++tp;
+        } else {
+          ++fp;  // a duplicate
+        }
+      } else {
+        ++fp;
+      }
+      r.recall.push_back(r.positives > 0 ? tp / r.positives : 0);
+      r.precision.push_back(tp / std::max(tp + fp, 1e-12));
+    }
+    r.ap = average_precision(r.recall, r.precision, use_07_metric);
+    if (r.positives > 0) sum += r.ap, ++counted;
+    result.classes.push_back(std::move(r));
+  }
+  result.map = counted > 0 ? sum / counted : 0;
+  return result;
+}
+
+std::string format_evaluation(const VocEvaluation& e) {
+  std::ostringstream os;
+  char line[128];
+  std::snprintf(line, sizeof line, "%-14s %8s %10s %8s\n", "class", "objects", "detections", "AP");
+  os << line;
+  for (const ClassAP& c : e.classes) {
+    std::snprintf(line, sizeof line, "%-14s %8lld %10lld %8.4f\n", c.name.c_str(), static_cast<long long>(c.positives),
+                  static_cast<long long>(c.detections), c.ap);
+    os << line;
+  }
+  std::snprintf(line, sizeof line, "mAP@0.5: %.4f\n", e.map);
+  os << line;
+  return os.str();
+}
+
+void write_voc_results(const std::string& dir, const std::string& split, const std::vector<std::string>& classes,
+                       const std::vector<Detection>& detections) {
+  fs::create_directories(dir);
+  for (size_t c = 0; c < classes.size(); ++c) {
+    const fs::path path = fs::path(dir) / ("comp4_det_" + split + "_" + classes[c] + ".txt");
+    FILE* f = std::fopen(path.c_str(), "w");
+    check(f != nullptr, "write_voc_results: cannot write ", path.string());
+    for (const Detection& d : detections)
+      if (d.label == static_cast<int64_t>(c))  // VOC's 1-based pixels, as the devkit reads them
+        std::fprintf(f, "%s %.6f %.1f %.1f %.1f %.1f\n", d.image_id.c_str(), d.score, d.box.x1 + 1, d.box.y1 + 1,
+                     d.box.x2, d.box.y2);
+    check(std::fclose(f) == 0, "write_voc_results: cannot write ", path.string());
+  }
+}
+
+std::vector<Detection> read_voc_results(const std::string& dir, const std::string& split,
+                                        const std::vector<std::string>& classes) {
+  std::vector<Detection> out;
+  for (size_t c = 0; c < classes.size(); ++c) {
+    const fs::path path = fs::path(dir) / ("comp4_det_" + split + "_" + classes[c] + ".txt");
+    std::ifstream in(path);
+    check(in.good(), "read_voc_results: cannot open ", path.string());
+    int line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      std::istringstream fields(line);
+      Detection d;
+      float xmin, ymin, xmax, ymax;
+      check(static_cast<bool>(fields >> d.image_id >> d.score >> xmin >> ymin >> xmax >> ymax), "read_voc_results: ",
+            path.string(), ":", line_number, ": expected `<id> <score> <xmin> <ymin> <xmax> <ymax>`, got '", line, "'");
+      d.label = static_cast<int64_t>(c);
+      d.box = {xmin - 1, ymin - 1, xmax, ymax};
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+Image precision_recall_plot(const ClassAP& r) {
+  char title[96];
+  std::snprintf(title, sizeof title, "%s: AP %.3f", r.name.c_str(), r.ap);
+  return line_plot({{"precision", r.recall, r.precision, palette(2)}}, title, "recall", "precision", 480, 360);
+}
+
+}  // namespace rcnn

@@ -1,0 +1,59 @@
+#pragma once
+// Pascal VOC detection evaluation, reproducing the official devkit (VOCevaldet.m, and
+// py-faster-rcnn's voc_eval.py that mirrors it):
+// - a detection matches the ground truth of its class and image with the highest IoU, computed in
+//   VOC's 1-based inclusive pixels (the "+1"), and is a true positive when that IoU > 0.5 (strictly)
+//   and the ground truth was not matched before; a second detection of it is a false positive;
+// - a detection whose best match is a difficult object is neither TP nor FP, and difficult objects
+//   do not count as positives;
+// - detections are taken in decreasing score; AP is the 11-point interpolated precision for VOC2007,
+//   or the area under the monotone precision envelope for VOC2010 and later.
+#include <string>
+#include <vector>
+
+#include "datasets/annotation.h"
+#include "datasets/image.h"
+
+namespace rcnn {
+
+struct Detection {
+  std::string image_id;
+  int64_t label = 0;  // index into the data set's classes
+  float score = 0;
+  Box box;  // continuous coordinates in the original image
+};
+
+struct ClassAP {
+  std::string name;
+  double ap = 0;
+  int64_t positives = 0;  // non-difficult ground-truth objects
+  int64_t detections = 0;
+  std::vector<double> recall, precision;  // after each detection, in decreasing score
+};
+
+struct VocEvaluation {
+  std::vector<ClassAP> classes;
+  double map = 0;  // mean over classes that have positives
+};
+
+// The devkit's IoU of two boxes given in continuous coordinates (equal to the plain IoU on them).
+double voc_iou(const Box& a, const Box& b);
+
+VocEvaluation evaluate_voc(const Dataset& ground_truth, const std::vector<Detection>& detections,
+                           bool use_07_metric = true, double iou_threshold = 0.5);
+
+// The per-class table, ending with the line `mAP@0.5: 0.XXXX`.
+std::string format_evaluation(const VocEvaluation& evaluation);
+
+// The standard results files, one per class: dir/comp4_det_<split>_<class>.txt with lines
+// `<image id> <score> <xmin> <ymin> <xmax> <ymax>` in VOC's 1-based pixels, so the official devkit
+// can score them too.
+void write_voc_results(const std::string& dir, const std::string& split, const std::vector<std::string>& classes,
+                       const std::vector<Detection>& detections);
+std::vector<Detection> read_voc_results(const std::string& dir, const std::string& split,
+                                        const std::vector<std::string>& classes);
+
+// The precision-recall curve of one class.
+Image precision_recall_plot(const ClassAP& result);
+
+}  // namespace rcnn

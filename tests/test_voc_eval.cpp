@@ -1,0 +1,89 @@
+// detection/voc_eval: every rule of the official devkit on cases computed by hand.
+#include <filesystem>
+
+#include "detection/voc_eval.h"
+#include "tests/helpers.h"
+
+using namespace rcnn;
+
+namespace {
+Object truth(int64_t label, Box box, bool difficult = false) { return {"", label, box, difficult, false}; }
+Dataset two_class_set(std::vector<Annotation> items) { return {"crafted", {"cat", "dog"}, std::move(items)}; }
+}  // namespace
+
+TEST_CASE("voc_iou is the devkit's +1 IoU: equal to plain IoU in continuous coordinates") {
+  CHECK(voc_iou({0, 0, 10, 10}, {0, 0, 10, 10}) == doctest::Approx(1.0));
+  CHECK(voc_iou({0, 0, 10, 10}, {5, 0, 15, 10}) == doctest::Approx(50.0 / 150));
+  CHECK(voc_iou({0, 0, 10, 10}, {10, 0, 20, 10}) == 0);  // touching edges: no shared pixel
+  // In VOC pixels the first box is 1..10 (10 wide): the devkit's (xmax - xmin + 1) gives the same areas.
+  CHECK(voc_iou({0, 0, 10, 10}, {0, 0, 10, 20}) == doctest::Approx(0.5));
+}
+
+TEST_CASE("duplicates are false positives, difficult objects are neither, misses are false positives") {
+  Dataset gt = two_class_set({{"a", "", 100, 100, {truth(0, {10, 10, 50, 50}), truth(0, {60, 60, 90, 90}, true)}}});
+  std::vector<Detection> dets = {{"a", 0, 0.9f, {10, 10, 50, 50}},   // TP
+                                 {"a", 0, 0.8f, {11, 11, 50, 50}},   // the same object again: FP
+                                 {"a", 0, 0.7f, {60, 60, 90, 90}},   // the difficult object: ignored
+                                 {"a", 0, 0.6f, {0, 60, 20, 100}}};  // nothing there: FP
+  VocEvaluation e = evaluate_voc(gt, dets, true);
+  const ClassAP& cat = e.classes[0];
+  CHECK(cat.positives == 1);  // the difficult object is not a positive
+  REQUIRE(cat.recall.size() == 3);  // the ignored detection adds no point
+  CHECK(cat.recall == std::vector<double>{1, 1, 1});
+  CHECK(cat.precision[0] == doctest::Approx(1.0));
+  CHECK(cat.precision[1] == doctest::Approx(0.5));
+  CHECK(cat.precision[2] == doctest::Approx(1.0 / 3));
+  CHECK(cat.ap == doctest::Approx(1.0));
+  CHECK(e.map == doctest::Approx(1.0));  // dog has no positives and does not count
+  CHECK(e.classes[1].positives == 0);
+}
+
+TEST_CASE("a match needs IoU strictly above 0.5") {
+  Dataset gt = two_class_set({{"a", "", 100, 100, {truth(1, {0, 0, 10, 10})}}});
+  CHECK(evaluate_voc(gt, {{"a", 1, 0.9f, {0, 0, 10, 20}}}).classes[1].ap == 0);  // IoU exactly 0.5
+  CHECK(evaluate_voc(gt, {{"a", 1, 0.9f, {0, 0, 10, 19}}}).classes[1].ap == doctest::Approx(1.0));  // IoU 10/19
+  CHECK(evaluate_voc(gt, {{"a", 0, 0.9f, {0, 0, 10, 10}}}).classes[1].ap == 0);  // the wrong class
+}
+
+TEST_CASE("11-point and area AP on a ranking computed by hand") {
+  // Three positives in two images; detections ranked TP, FP, TP, FP, TP:
+  // recall 1/3 1/3 2/3 2/3 1, precision 1 1/2 2/3 1/2 3/5.
+  Dataset gt = two_class_set({{"a", "", 100, 100, {truth(0, {0, 0, 20, 20}), truth(0, {50, 50, 80, 80})}},
+                              {"b", "", 100, 100, {truth(0, {10, 10, 40, 40})}}});
+  std::vector<Detection> dets = {{"a", 0, 0.95f, {0, 0, 20, 20}},  {"b", 0, 0.9f, {60, 0, 90, 30}},
+                                 {"b", 0, 0.85f, {10, 10, 40, 41}}, {"a", 0, 0.8f, {0, 50, 30, 80}},
+                                 {"a", 0, 0.7f, {50, 50, 80, 80}}};
+  // 11-point: t <= 0.3 -> 1 (4 points); 0.4..0.6 -> 2/3 (3 points); 0.7..1 -> 3/5 (4 points).
+  CHECK(evaluate_voc(gt, dets, true).classes[0].ap == doctest::Approx((4 + 3 * (2.0 / 3) + 4 * 0.6) / 11));
+  // Area under the envelope: 1/3 * 1 + 1/3 * 2/3 + 1/3 * 3/5.
+  CHECK(evaluate_voc(gt, dets, false).classes[0].ap == doctest::Approx((1 + 2.0 / 3 + 0.6) / 3));
+  // Equal scores keep their given order (the devkit's stable sort).
+  std::vector<Detection> tied = dets;
+  for (Detection& d : tied) d.score = 0.5f;
+  CHECK(evaluate_voc(gt, tied, false).classes[0].ap == doctest::Approx((1 + 2.0 / 3 + 0.6) / 3));
+}
+
+TEST_CASE("results files round-trip in VOC's 1-based pixels, and the table ends with mAP") {
+  Dataset gt = two_class_set({{"000001", "", 100, 100, {truth(0, {0, 0, 20, 20}), truth(1, {30, 30, 60, 70})}}});
+  std::vector<Detection> dets = {{"000001", 0, 0.9f, {0, 0, 20, 20}}, {"000001", 1, 0.8f, {30.5f, 30, 60, 70}}};
+  const std::string dir = (std::filesystem::temp_directory_path() / "rcnn_voc_results").string();
+  write_voc_results(dir, "test", gt.classes, dets);
+  std::vector<Detection> back = read_voc_results(dir, "test", gt.classes);
+  REQUIRE(back.size() == 2);
+  CHECK(back[1].box == dets[1].box);
+  CHECK(back[1].label == 1);
+  VocEvaluation e = evaluate_voc(gt, back);
+  CHECK(e.map == doctest::Approx(1.0));
+  std::string table = format_evaluation(e);
+  CHECK(table.find("dog") != std::string::npos);
+  CHECK(table.substr(table.size() - 16) == "mAP@0.5: 1.0000\n");
+  std::filesystem::remove_all(dir);
+  CHECK_THROWS_WITH_AS(read_voc_results(dir, "test", gt.classes), doctest::Contains("cannot open"), Error);
+}
+
+TEST_CASE("evaluation rejects detections it cannot place") {
+  Dataset gt = two_class_set({{"a", "", 100, 100, {}}});
+  CHECK_THROWS_WITH_AS(evaluate_voc(gt, {{"zzz", 0, 0.5f, {0, 0, 1, 1}}}), doctest::Contains("'zzz'"), Error);
+  CHECK_THROWS_WITH_AS(evaluate_voc(gt, {{"a", 2, 0.5f, {0, 0, 1, 1}}}), doctest::Contains("class 2"), Error);
+  CHECK(evaluate_voc(gt, {}).map == 0);  // no positives anywhere
+}
