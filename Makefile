@@ -52,15 +52,17 @@ TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
 BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
+TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
 PEERS := ../shared/peers
 
-.PHONY: all lib tests tutorials benchmarks test demo bench deps reference clean
+.PHONY: all lib tests tutorials benchmarks tools test demo bench fuzz deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
-all: lib tests tutorials benchmarks
+all: lib tests tutorials benchmarks tools
 lib: $(LIB)
 tests: $(TEST_BIN)
 tutorials: $(TUTORIAL_BINS)
 benchmarks: $(BENCH_BINS)
+tools: $(TOOL_BINS)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -74,6 +76,10 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
+	$(CXX) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(LIB)
+	@mkdir -p $(dir $@)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/bin/bench_%: $(BUILD)/bench/bench_%.o $(LIB)
@@ -104,6 +110,22 @@ bench: deps
 	  /usr/bin/python3 $(PEERS)/conv_bench.py --threads 2 --reps 10 --json-out $(BUILD)/bench/peer_conv.json > $(BUILD)/bench/peer_conv.log; \
 	fi
 	$(BUILD)/bin/bench_conv --threads 2 --reps 10 --peer $(BUILD)/bench/peer_conv.json --out bench/results.json
+
+# libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
+FUZZ_SECONDS ?= 120
+FUZZ_FLAGS := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I.
+build/fuzz/voc_annotation_fuzzer: fuzz/voc_annotation_fuzzer.cpp datasets/voc.cpp
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) $^ -o $@ -lpugixml
+build/fuzz/image_fuzzer: fuzz/image_fuzzer.cpp datasets/image.cpp
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) $^ -o $@ -lstb
+fuzz: deps build/fuzz/voc_annotation_fuzzer build/fuzz/image_fuzzer tools
+	@mkdir -p build/fuzz/corpus-voc build/fuzz/corpus-image
+	@$(BUILD)/bin/rcnn data shapes --out build/fuzz/seed-shapes --images 3 --size 64 > /dev/null
+	@cp build/fuzz/seed-shapes/JPEGImages/*.jpg build/fuzz/corpus-image/
+	cd build/fuzz && ./voc_annotation_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus-voc ../../fuzz/corpus/voc
+	cd build/fuzz && ./image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 corpus-image
 
 deps:
 	@scripts/deps.sh

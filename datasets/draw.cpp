@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace rcnn {
 
@@ -56,6 +57,17 @@ int draw_text(Image& image, int x, int y, const std::string& text, Color c, int 
     fill_rect(image, x + qx0 * scale, y + qy0 * scale, x + qx1 * scale - 1, y + qy1 * scale - 1, c);
   }
   return text_width(text, scale);
+}
+
+void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness) {
+  const int x1 = static_cast<int>(std::floor(box.x1)), y1 = static_cast<int>(std::floor(box.y1));
+  const int x2 = static_cast<int>(std::ceil(box.x2)) - 1, y2 = static_cast<int>(std::ceil(box.y2)) - 1;
+  draw_rect(image, x1, y1, x2, y2, color, thickness);
+  if (label.empty()) return;
+  const int tab_h = 11, tab_y = y1 - tab_h >= 0 ? y1 - tab_h : y1;
+  fill_rect(image, x1, tab_y, x1 + text_width(label) + 3, tab_y + tab_h - 1, color);
+  const bool light = color.r * 299 + color.g * 587 + color.b * 114 > 150000;  // dark text on light tabs
+  draw_text(image, x1 + 2, tab_y + 2, label, light ? Color{0, 0, 0} : Color{255, 255, 255});
 }
 
 Image image_grid(const std::vector<Image>& images, int columns, int zoom, int gap, const std::vector<std::string>& labels) {

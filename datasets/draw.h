@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/annotation.h"
 #include "datasets/image.h"
 
 namespace rcnn {
@@ -14,6 +15,10 @@ void draw_line(Image& image, int x0, int y0, int x1, int y1, Color color);
 // Text with its top-left corner at (x, y); scale 1 is about 7 pixels tall. Returns the text width.
 int draw_text(Image& image, int x, int y, const std::string& text, Color color, int scale = 1);
 int text_width(const std::string& text, int scale = 1);
+
+// A box outlined in `color` with `label` on a filled tab above it (inside the image when there is no
+// room above). Coordinates are continuous pixels (datasets/annotation.h).
+void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness = 2);
 
 // The images side by side in rows of `columns`, `gap` pixels apart, on white; each scaled by
 // `zoom` (nearest neighbour) and, when labels are given, captioned underneath.

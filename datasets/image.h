@@ -1,11 +1,11 @@
 #pragma once
-// 8-bit RGB images: reading (JPEG, PNG, BMP, ... through stb_image; grey and RGBA become RGB),
-// writing PNG and JPEG (stb_image_write), and the conversions to and from tensors.
+// 8-bit RGB images: reading (JPEG, PNG, BMP, ... through stb_image; grey and RGBA become RGB) and
+// writing PNG and JPEG (stb_image_write). Conversions to and from tensors are in transforms.h.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/error.h"
 
 namespace rcnn {
 
@@ -26,13 +26,9 @@ struct Image {
 
 // Errors name the file and stb's reason (missing, truncated, not an image).
 Image load_image(const std::string& path);
+// Decodes an encoded image held in memory; `name` is used in error messages.
+Image decode_image(const uint8_t* bytes, size_t size, const std::string& name);
 void save_png(const Image& image, const std::string& path);
 void save_jpeg(const Image& image, const std::string& path, int quality = 90);
-
-// (3, H, W) float tensor in [0, 1] from an image, and back (values clamped to [0, 1]).
-Tensor image_to_tensor(const Image& image);
-// t: (H, W) or (1, H, W) grey, or (3, H, W) RGB. With normalize, the tensor's range is stretched to
-// [0, 255] (for feature maps); otherwise [0, 1] maps to [0, 255].
-Image tensor_to_image(const Tensor& t, bool normalize = false);
 
 }  // namespace rcnn

@@ -47,6 +47,34 @@ Box flip_box(const Box& b, int w) { return {w - b.x2, b.y1, w - b.x1, b.y2}; }
 
 Box scale_box(const Box& b, float s) { return {b.x1 * s, b.y1 * s, b.x2 * s, b.y2 * s}; }
 
+Tensor image_to_tensor(const Image& image) {
+  const int64_t h = image.height, w = image.width;
+  std::vector<float> chw(3 * h * w);
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < h * w; ++i) chw[c * h * w + i] = image.rgb[i * 3 + c] / 255.0f;
+  return from_vector(chw, {3, h, w});
+}
+
+Image tensor_to_image(const Tensor& t, bool normalize) {
+  check(t.dim() == 2 || (t.dim() == 3 && (t.size(0) == 1 || t.size(0) == 3)), "tensor_to_image: expected (H, W), ",
+        "(1, H, W) or (3, H, W), got ", shape_str(t.shape()));
+  const int64_t channels = t.dim() == 2 ? 1 : t.size(0), h = t.size(-2), w = t.size(-1);
+  std::vector<float> v = t.detach().to_vector<float>();
+  float lo = 0, hi = 1;
+  if (normalize && !v.empty()) {
+    auto [mn, mx] = std::minmax_element(v.begin(), v.end());
+    lo = *mn;
+    hi = *mx > *mn ? *mx : *mn + 1;
+  }
+  Image image(static_cast<int>(w), static_cast<int>(h));
+  for (int64_t i = 0; i < h * w; ++i)
+    for (int64_t c = 0; c < 3; ++c) {
+      float x = (v[(channels == 3 ? c : 0) * h * w + i] - lo) / (hi - lo);
+      image.rgb[i * 3 + c] = static_cast<uint8_t>(std::clamp(x, 0.0f, 1.0f) * 255.0f + 0.5f);
+    }
+  return image;
+}
+
 Tensor normalize(const Image& image, const std::array<float, 3>& mean, const std::array<float, 3>& std) {
   Tensor m = from_vector(std::vector<float>(mean.begin(), mean.end()), {3, 1, 1});
   Tensor s = from_vector(std::vector<float>(std.begin(), std.end()), {3, 1, 1});

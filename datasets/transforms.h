@@ -24,6 +24,12 @@ Box flip_box(const Box& box, int image_width);
 
 Box scale_box(const Box& box, float scale);  // multiply every coordinate by scale
 
+// (3, H, W) float tensor in [0, 1] from an image (HWC -> CHW), and back (values clamped to [0, 1]).
+Tensor image_to_tensor(const Image& image);
+// t: (H, W) or (1, H, W) grey, or (3, H, W) RGB. With normalize, the tensor's range is stretched to
+// [0, 255] (for feature maps); otherwise [0, 1] maps to [0, 255].
+Image tensor_to_image(const Tensor& t, bool normalize = false);
+
 // (3, H, W) float32: (rgb / 255 - mean) / std per channel. ImageNet's torchvision statistics by default.
 constexpr std::array<float, 3> kImageNetMean = {0.485f, 0.456f, 0.406f};
 constexpr std::array<float, 3> kImageNetStd = {0.229f, 0.224f, 0.225f};

@@ -66,6 +66,7 @@ VocEvaluation evaluate_voc(const Dataset& gt, const std::vector<Detection>& dete
           "', which is not in the ground truth");
   }
   VocEvaluation result;
+  result.verdicts.assign(detections.size(), Verdict::FalsePositive);
   double sum = 0;
   int counted = 0;
   for (int64_t c = 0; c < n_classes; ++c) {
@@ -89,6 +90,7 @@ VocEvaluation evaluate_voc(const Dataset& gt, const std::vector<Detection>& dete
     std::vector<const Detection*> dets;
     for (const Detection& d : detections)
       if (d.label == c) dets.push_back(&d);
+    auto verdict = [&](const Detection* d) -> Verdict& { return result.verdicts[d - detections.data()]; };
     std::stable_sort(dets.begin(), dets.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
     r.detections = static_cast<int64_t>(dets.size());
     double tp = 0, fp = 0;
@@ -103,9 +105,13 @@ VocEvaluation evaluate_voc(const Dataset& gt, const std::vector<Detection>& dete
         }
       if (best > iou_threshold) {
         Truth& t = it->second;
-        if (t.difficult[best_k]) continue;  // neither true nor false positive: no point on the curve
+        if (t.difficult[best_k]) {  // neither true nor false positive: no point on the curve
+          verdict(d) = Verdict::Ignored;
+          continue;
+        }
         if (!t.matched[best_k]) {
           t.matched[best_k] = true;
+          verdict(d) = Verdict::TruePositive;
           ++tp;
         } else {
           ++fp;  // a duplicate

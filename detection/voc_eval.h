@@ -31,9 +31,13 @@ struct ClassAP {
   std::vector<double> recall, precision;  // after each detection, in decreasing score
 };
 
+// What the evaluation decided about one detection.
+enum class Verdict { TruePositive, FalsePositive, Ignored /* matched a difficult object */ };
+
 struct VocEvaluation {
   std::vector<ClassAP> classes;
   double map = 0;  // mean over classes that have positives
+  std::vector<Verdict> verdicts;  // one per detection, in the order they were given
 };
 
 // The devkit's IoU of two boxes given in continuous coordinates (equal to the plain IoU on them).

@@ -35,6 +35,8 @@ TEST_CASE("duplicates are false positives, difficult objects are neither, misses
   CHECK(cat.precision[2] == doctest::Approx(1.0 / 3));
   CHECK(cat.ap == doctest::Approx(1.0));
   CHECK(e.map == doctest::Approx(1.0));  // dog has no positives and does not count
+  CHECK(e.verdicts == std::vector<Verdict>{Verdict::TruePositive, Verdict::FalsePositive, Verdict::Ignored,
+                                           Verdict::FalsePositive});
   CHECK(e.classes[1].positives == 0);
 }
 

@@ -10,6 +10,7 @@
 #include "core/rng.h"
 #include "datasets/draw.h"
 #include "datasets/image.h"
+#include "datasets/transforms.h"
 #include "layers/conv2d.h"
 #include "layers/pool2d.h"
 #include "ops/ops.h"
