@@ -117,15 +117,15 @@ FUZZ_FLAGS := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I.
 build/fuzz/voc_annotation_fuzzer: fuzz/voc_annotation_fuzzer.cpp datasets/voc.cpp
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) $^ -o $@ -lpugixml
-build/fuzz/image_fuzzer: fuzz/image_fuzzer.cpp datasets/image.cpp
+build/fuzz/image_fuzzer: fuzz/image_fuzzer.cpp datasets/image.cpp fuzz/stb_instrumented.cpp
 	@mkdir -p $(dir $@)
-	clang++ $(FUZZ_FLAGS) $^ -o $@ -lstb
+	clang++ $(FUZZ_FLAGS) $^ -o $@
 fuzz: deps build/fuzz/voc_annotation_fuzzer build/fuzz/image_fuzzer tools
 	@mkdir -p build/fuzz/corpus-voc build/fuzz/corpus-image
 	@$(BUILD)/bin/rcnn data shapes --out build/fuzz/seed-shapes --images 3 --size 64 > /dev/null
 	@cp build/fuzz/seed-shapes/JPEGImages/*.jpg build/fuzz/corpus-image/
 	cd build/fuzz && ./voc_annotation_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus-voc ../../fuzz/corpus/voc
-	cd build/fuzz && ./image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 corpus-image
+	cd build/fuzz && ./image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 corpus-image
 
 deps:
 	@scripts/deps.sh

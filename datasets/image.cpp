@@ -3,6 +3,7 @@
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 
@@ -13,6 +14,42 @@ Image::Image(int w, int h, Color fill) : width(w), height(h), rgb(static_cast<si
   for (size_t i = 0; i < rgb.size(); i += 3) rgb[i] = fill.r, rgb[i + 1] = fill.g, rgb[i + 2] = fill.b;
 }
 
+namespace {
+
+// Debian's stb_image (v2.27) trusts a JPEG's Huffman table sizes: a DHT segment declaring more than
+// 256 codes makes stbi__build_huffman and stbi__process_dht write past their tables (found by
+// fuzz/image_fuzzer; stb_image 2.28 adds the check). Until Debian ships the fix, such files are rejected
+// here, before stb sees them. Walks the JPEG's marker segments, skipping entropy-coded data.
+void check_jpeg_huffman_tables(const uint8_t* b, size_t size, const std::string& name) {
+  if (size < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
+  size_t pos = 2;
+  while (pos + 4 <= size) {
+    if (b[pos] != 0xFF) {  // entropy-coded data after a scan: find the next marker
+      ++pos;
+      continue;
+    }
+    const uint8_t marker = b[pos + 1];
+    if (marker == 0xFF || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      pos += marker == 0xFF ? 1 : 2;  // fill byte, stuffed zero, restart marker: no length
+      continue;
+    }
+    if (marker == 0xD9) return;  // end of image
+    const size_t length = (size_t(b[pos + 2]) << 8) | b[pos + 3];  // includes its own two bytes
+    const size_t end = std::min(size, pos + 2 + length);
+    if (marker == 0xC4)  // DHT: tables of (class/id, 16 counts, values)
+      for (size_t t = pos + 4; t + 17 <= end;) {
+        size_t codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += b[t + i];
+        check(codes <= 256, "load_image: cannot decode ", name, ": corrupt JPEG (a Huffman table declares ", codes,
+              " codes, at most 256 exist)");
+        t += 17 + codes;
+      }
+    pos = end;
+  }
+}
+
+}  // namespace
+
 Image load_image(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   check(in.good(), "load_image: cannot open ", path);
@@ -22,6 +59,7 @@ Image load_image(const std::string& path) {
 
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name) {
   check(size > 0 && size < (size_t(1) << 31), "load_image: ", name, " is empty or too large (", size, " bytes)");
+  check_jpeg_huffman_tables(bytes, size, name);
   int w = 0, h = 0, channels = 0;
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(bytes, static_cast<int>(size), &w, &h, &channels, 3), stbi_image_free);

@@ -81,6 +81,19 @@ TEST_CASE("images: PNG round trip, grey and RGBA become RGB, bad files name them
   }
 }
 
+TEST_CASE("images: a JPEG whose Huffman table declares too many codes is rejected before stb reads it") {
+  TempDir dir("huffman");
+  save_jpeg(Image(16, 16, {10, 200, 30}), dir / "ok.jpg");
+  std::ifstream in(dir / "ok.jpg", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const size_t dht = bytes.find("\xFF\xC4");
+  REQUIRE(dht != std::string::npos);
+  for (int i = 0; i < 16; ++i) bytes[dht + 5 + i] = '\x20';  // 16 x 32 = 512 codes
+  write_text(dir / "evil.jpg", bytes);
+  CHECK_THROWS_WITH_AS(load_image(dir / "evil.jpg"), doctest::Contains("declares 512 codes"), Error);
+  CHECK(load_image(dir / "ok.jpg").width == 16);
+}
+
 TEST_CASE("drawing: rectangles, text, grids and plots") {
   Image im(40, 30);
   draw_rect(im, 5, 5, 20, 15, {255, 0, 0}, 2);
