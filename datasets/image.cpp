@@ -21,8 +21,10 @@ namespace {
 // fuzz/image_fuzzer; stb_image 2.28 adds the check). Until Debian ships the fix, such files are rejected
 // here, before stb sees them. Walks the JPEG's marker segments, skipping entropy-coded data.
 void check_jpeg_huffman_tables(const uint8_t* b, size_t size, const std::string& name) {
-  if (size < 4 || b[0] != 0xFF || b[1] != 0xD8) return;  // not a JPEG
-  size_t pos = 2;
+  size_t pos = 0;
+  while (pos < size && b[pos] == 0xFF) ++pos;  // stb, too, skips fill bytes before the start marker
+  if (pos == 0 || pos >= size || b[pos] != 0xD8) return;  // not a JPEG
+  ++pos;
   while (pos + 4 <= size) {
     if (b[pos] != 0xFF) {  // entropy-coded data after a scan: find the next marker
       ++pos;
@@ -35,16 +37,23 @@ void check_jpeg_huffman_tables(const uint8_t* b, size_t size, const std::string&
     }
     if (marker == 0xD9) return;  // end of image
     const size_t length = (size_t(b[pos + 2]) << 8) | b[pos + 3];  // includes its own two bytes
-    const size_t end = std::min(size, pos + 2 + length);
-    if (marker == 0xC4)  // DHT: tables of (class/id, 16 counts, values)
-      for (size_t t = pos + 4; t + 17 <= end;) {
-        size_t codes = 0;
-        for (int i = 1; i <= 16; ++i) codes += b[t + i];
-        check(codes <= 256, "load_image: cannot decode ", name, ": corrupt JPEG (a Huffman table declares ", codes,
-              " codes, at most 256 exist)");
-        t += 17 + codes;
-      }
-    pos = end;
+    if (marker != 0xC4) {
+      pos += 2 + length;
+      continue;
+    }
+    // DHT: tables of (class/id, 16 counts, values), read the way stb reads them: while the declared
+    // length is not used up, even past it, with bytes past the end of the file read as 0.
+    size_t t = pos + 4;
+    for (long remaining = static_cast<long>(length) - 2; remaining > 0 && t < size;) {
+      if ((b[t] >> 4) > 1 || (b[t] & 15) > 3) return;  // stb stops at this table with an error
+      size_t codes = 0;
+      for (size_t i = t + 1; i <= t + 16 && i < size; ++i) codes += b[i];
+      check(codes <= 256, "load_image: cannot decode ", name, ": corrupt JPEG (a Huffman table declares ", codes,
+            " codes, at most 256 exist)");
+      t += 17 + codes;
+      remaining -= static_cast<long>(17 + codes);
+    }
+    pos = t;
   }
 }
 

@@ -92,6 +92,9 @@ TEST_CASE("images: a JPEG whose Huffman table declares too many codes is rejecte
   write_text(dir / "evil.jpg", bytes);
   CHECK_THROWS_WITH_AS(load_image(dir / "evil.jpg"), doctest::Contains("declares 512 codes"), Error);
   CHECK(load_image(dir / "ok.jpg").width == 16);
+  // The inputs the fuzzer found (a table cut by the end of the file; fill bytes before the start marker).
+  for (const char* found : {"fuzz/corpus/image/dht_overflow.jpg", "fuzz/corpus/image/dht_overflow_fill.jpg"})
+    CHECK_THROWS_WITH_AS(load_image(found), doctest::Contains("Huffman table"), Error);
 }
 
 TEST_CASE("drawing: rectangles, text, grids and plots") {
