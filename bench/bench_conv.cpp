@@ -2,7 +2,7 @@
 // the small backbone's at 256x256, with both CPU paths (oneDNN, im2col + OpenBLAS), and sgemm GFLOP/s;
 // side by side with PyTorch's numbers from ../shared/peers/conv_bench.py taken in the same run.
 // Prints a table and writes bench/results.json (op, shape, backend, ours_ms, peer_ms, ratio).
-//   bench_conv [--threads 2] [--reps 10] [--peer peer.json] [--out bench/results.json]
+//   bench_conv [--threads 2] [--reps 10] [--peer peer.json] [--out bench/results.json] [--only TEXT]
 #include <cblas.h>
 #include <omp.h>
 
@@ -67,11 +67,12 @@ double peer_ms(const json& peer, const char* table, const std::function<bool(con
 int main(int argc, char** argv) try {
   CLI::App app{"rcnn.cpp convolution and GEMM benchmark"};
   int threads = 2, reps = 10;
-  std::string peer_path, out_path = "bench/results.json";
+  std::string peer_path, out_path = "bench/results.json", only;
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
   app.add_option("--reps", reps, "timed repetitions per configuration (the median is reported)");
   app.add_option("--peer", peer_path, "JSON written by ../shared/peers/conv_bench.py --json-out");
   app.add_option("--out", out_path, "where to write the results");
+  app.add_option("--only", only, "run only the shapes whose name contains this text");
   CLI11_PARSE(app, argc, argv);
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
@@ -104,6 +105,7 @@ int main(int argc, char** argv) try {
   const std::pair<CpuConvBackend, std::string> backends[] = {{CpuConvBackend::OneDNN, "oneDNN(default)"},
                                                              {CpuConvBackend::Im2col, "im2col+OpenBLAS"}};
   for (const ConvShape& s : kConvShapes) {
+    if (s.name.find(only) == std::string::npos) continue;
     const double gflop = 2.0 * s.cin * s.cout * 9 * s.h * s.w / 1e9;
     Tensor x = randn({1, s.cin, s.h, s.w}, gen), w = randn({s.cout, s.cin, 3, 3}, gen) * 0.05, b = zeros({s.cout});
     Tensor gy = randn({1, s.cout, s.h, s.w}, gen);
@@ -122,6 +124,7 @@ int main(int argc, char** argv) try {
   }
   set_cpu_conv_backend(CpuConvBackend::OneDNN);
   for (const GemmShape& s : kGemmShapes) {
+    if (s.name.find(only) == std::string::npos) continue;
     Tensor a = randn({s.m, s.k}, gen), b = randn({s.k, s.n}, gen);
     const double gflop = 2.0 * s.m * s.n * s.k / 1e9;
     double ms = median_ms([&] { matmul(a, b); }, reps);
