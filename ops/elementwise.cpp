@@ -47,22 +47,25 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// Only the gradients an input needs are computed: x * mask (dropout, loss weights) pays for one.
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Mul, "mul", a, b);
   if (should_record({&a, &b}))
-    record("mul", {a, b}, out, [a = a.detach(), b = b.detach()](const Tensor& g) -> Grads {
-      return {sum_to(g * b, a.shape()), sum_to(g * a, b.shape())};
-    });
+    record("mul", {a, b}, out,
+           [a = a.detach(), b = b.detach(), need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& g) -> Grads {
+             return {need_a ? sum_to(g * b, a.shape()) : Tensor(), need_b ? sum_to(g * a, b.shape()) : Tensor()};
+           });
   return out;
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Div, "div", a, b);
   if (should_record({&a, &b}))
-    record("div", {a, b}, out, [a = a.detach(), b = b.detach()](const Tensor& g) -> Grads {
-      Tensor ga = g / b;
-      return {sum_to(ga, a.shape()), sum_to(neg(ga * a / b), b.shape())};
-    });
+    record("div", {a, b}, out,
+           [a = a.detach(), b = b.detach(), need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& g) -> Grads {
+             Tensor ga = g / b;
+             return {need_a ? sum_to(ga, a.shape()) : Tensor(), need_b ? sum_to(neg(ga * a / b), b.shape()) : Tensor()};
+           });
   return out;
 }
 

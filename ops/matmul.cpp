@@ -38,11 +38,14 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   check(batch(a) == batch(b) || batch(a) == 1 || batch(b) == 1, fail(), " (batch sizes differ)");
   Tensor out = gemm(a, ta, b, tb);
   if (should_record({&a, &b}))
-    record("matmul", {a, b}, out, [a = a.detach(), b = b.detach(), ta, tb](const Tensor& g) -> std::vector<Tensor> {
-      Tensor ga = ta ? gemm(b, tb, g, true) : gemm(g, false, b, !tb);
-      Tensor gb = tb ? gemm(g, true, a, ta) : gemm(a, !ta, g, false);
-      return {sum_to(ga, a.shape()), sum_to(gb, b.shape())};
-    });
+    record("matmul", {a, b}, out,
+           [a = a.detach(), b = b.detach(), ta, tb, need_a = a.requires_grad(), need_b = b.requires_grad()](
+               const Tensor& g) -> std::vector<Tensor> {
+             Tensor ga, gb;  // only the GEMMs whose result is needed
+             if (need_a) ga = sum_to(ta ? gemm(b, tb, g, true) : gemm(g, false, b, !tb), a.shape());
+             if (need_b) gb = sum_to(tb ? gemm(g, true, a, ta) : gemm(a, !ta, g, false), b.shape());
+             return {ga, gb};
+           });
   return out;
 }
 
