@@ -7,13 +7,12 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/rng.h"
+#include "core/timing.h"
 #include "layers/conv2d.h"
 #include "ops/ops.h"
 
@@ -39,20 +38,6 @@ struct GemmShape {
 const std::vector<GemmShape> kGemmShapes = {{"square 1024x1024x1024", 1024, 1024, 1024},
                                             {"im2col W[256x2304] @ cols[2304x4096]", 256, 2304, 4096},
                                             {"vgg fc6 300x25088 @ 25088x4096", 300, 25088, 4096}};
-
-// The median of `reps` timed calls after `warmup` untimed ones, in milliseconds.
-template <class F>
-double median_ms(F&& f, int reps, int warmup = 2) {
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 // The peer's median in ms for a row matching `match`, or -1 when the peer did not run.
 double peer_ms(const json& peer, const char* table, const std::function<bool(const json&)>& match, const char* key) {

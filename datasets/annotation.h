@@ -16,6 +16,17 @@ struct Box {
   bool operator==(const Box& o) const { return x1 == o.x1 && y1 == o.y1 && x2 == o.x2 && y2 == o.y2; }
 };
 
+// VOC's 1-based inclusive pixels xmin..xmax are the continuous span [xmin - 1, xmax): the conversions
+// every reader and writer of VOC files (annotations, results files) goes through.
+struct VocPixels {
+  double xmin, ymin, xmax, ymax;
+};
+inline Box from_voc_pixels(const VocPixels& p) {
+  return {static_cast<float>(p.xmin - 1), static_cast<float>(p.ymin - 1), static_cast<float>(p.xmax),
+          static_cast<float>(p.ymax)};
+}
+inline VocPixels to_voc_pixels(const Box& b) { return {b.x1 + 1.0, b.y1 + 1.0, b.x2, b.y2}; }
+
 struct Object {
   std::string name;  // class name, as in the annotation
   int64_t label = -1;  // index into the data set's classes

@@ -1,7 +1,8 @@
 #include "datasets/loader.h"
 
 #include <cmath>
-#include <numeric>
+
+#include "datasets/batches.h"
 
 namespace rcnn {
 
@@ -52,10 +53,7 @@ void Loader::start_epoch(int64_t epoch) {
   // Everything random about the epoch is drawn here, on the caller's thread, from (seed, epoch).
   Generator gen(options_.seed * 1000003 + static_cast<uint64_t>(epoch));
   const int64_t n = static_cast<int64_t>(data_.items.size());
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), int64_t{0});
-  if (options_.shuffle)
-    for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[gen.below(i + 1)]);
+  std::vector<int64_t> order = datasets::epoch_order(n, options_.shuffle, gen);
   std::vector<bool> flips(n);
   for (int64_t i = 0; i < n; ++i) flips[i] = options_.flip && gen.uniform() < 0.5;
   remaining_ = n;

@@ -39,7 +39,7 @@ double required_number(const pugi::xml_node& parent, const char* name, const std
 // Optional flags such as <difficult>1</difficult>: missing means 0.
 bool optional_flag(const pugi::xml_node& parent, const char* name) { return parent.child(name).text().as_int(0) != 0; }
 
-std::string format_coordinate(float v) {
+std::string format_coordinate(double v) {
   std::ostringstream os;
   if (v == std::round(v))
     os << static_cast<long long>(v);
@@ -78,11 +78,10 @@ Annotation parse_voc_annotation(const std::string& xml, const std::string& sourc
     pugi::xml_node bndbox = node.child("bndbox");
     check(bndbox, "read_voc: ", source, ": ", where, " ('", object.name, "') has no <bndbox>");
     const std::string box_where = where + " <bndbox>";
-    // VOC counts pixels from 1 and includes both ends: pixels xmin..xmax span [xmin - 1, xmax).
-    Box raw{static_cast<float>(required_number(bndbox, "xmin", source, box_where.c_str()) - 1),
-            static_cast<float>(required_number(bndbox, "ymin", source, box_where.c_str()) - 1),
-            static_cast<float>(required_number(bndbox, "xmax", source, box_where.c_str())),
-            static_cast<float>(required_number(bndbox, "ymax", source, box_where.c_str()))};
+    const Box raw = from_voc_pixels({required_number(bndbox, "xmin", source, box_where.c_str()),
+                                     required_number(bndbox, "ymin", source, box_where.c_str()),
+                                     required_number(bndbox, "xmax", source, box_where.c_str()),
+                                     required_number(bndbox, "ymax", source, box_where.c_str())});
     object.difficult = optional_flag(node, "difficult");
     object.truncated = optional_flag(node, "truncated");
     auto found = std::find(classes.begin(), classes.end(), object.name);
@@ -149,10 +148,11 @@ void write_voc_annotation(const Annotation& a, const std::string& path) {
     node.append_child("truncated").text().set(o.truncated ? 1 : 0);
     node.append_child("difficult").text().set(o.difficult ? 1 : 0);
     pugi::xml_node box = node.append_child("bndbox");
-    box.append_child("xmin").text().set(format_coordinate(o.box.x1 + 1).c_str());
-    box.append_child("ymin").text().set(format_coordinate(o.box.y1 + 1).c_str());
-    box.append_child("xmax").text().set(format_coordinate(o.box.x2).c_str());
-    box.append_child("ymax").text().set(format_coordinate(o.box.y2).c_str());
+    const VocPixels p = to_voc_pixels(o.box);
+    box.append_child("xmin").text().set(format_coordinate(p.xmin).c_str());
+    box.append_child("ymin").text().set(format_coordinate(p.ymin).c_str());
+    box.append_child("xmax").text().set(format_coordinate(p.xmax).c_str());
+    box.append_child("ymax").text().set(format_coordinate(p.ymax).c_str());
   }
   check(doc.save_file(path.c_str()), "write_voc_annotation: cannot write ", path);
 }

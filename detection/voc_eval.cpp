@@ -14,9 +14,9 @@ namespace rcnn {
 namespace fs = std::filesystem;
 
 double voc_iou(const Box& a, const Box& b) {
-  // VOC pixels: xmin = x1 + 1, xmax = x2; the devkit's widths are xmax - xmin + 1 = x2 - x1.
-  const double ax1 = a.x1 + 1, ay1 = a.y1 + 1, ax2 = a.x2, ay2 = a.y2;
-  const double bx1 = b.x1 + 1, by1 = b.y1 + 1, bx2 = b.x2, by2 = b.y2;
+  // In VOC pixels, as the devkit computes it; its widths xmax - xmin + 1 equal x2 - x1.
+  const auto [ax1, ay1, ax2, ay2] = to_voc_pixels(a);
+  const auto [bx1, by1, bx2, by2] = to_voc_pixels(b);
   const double iw = std::min(ax2, bx2) - std::max(ax1, bx1) + 1, ih = std::min(ay2, by2) - std::max(ay1, by1) + 1;
   if (iw <= 0 || ih <= 0) return 0;
   const double inter = iw * ih;
@@ -153,9 +153,10 @@ void write_voc_results(const std::string& dir, const std::string& split, const s
     FILE* f = std::fopen(path.c_str(), "w");
     check(f != nullptr, "write_voc_results: cannot write ", path.string());
     for (const Detection& d : detections)
-      if (d.label == static_cast<int64_t>(c))  // VOC's 1-based pixels, as the devkit reads them
-        std::fprintf(f, "%s %.6f %.1f %.1f %.1f %.1f\n", d.image_id.c_str(), d.score, d.box.x1 + 1, d.box.y1 + 1,
-                     d.box.x2, d.box.y2);
+      if (d.label == static_cast<int64_t>(c)) {  // VOC's 1-based pixels, as the devkit reads them
+        const VocPixels p = to_voc_pixels(d.box);
+        std::fprintf(f, "%s %.6f %.1f %.1f %.1f %.1f\n", d.image_id.c_str(), d.score, p.xmin, p.ymin, p.xmax, p.ymax);
+      }
     check(std::fclose(f) == 0, "write_voc_results: cannot write ", path.string());
   }
 }
@@ -173,11 +174,12 @@ std::vector<Detection> read_voc_results(const std::string& dir, const std::strin
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       std::istringstream fields(line);
       Detection d;
-      float xmin, ymin, xmax, ymax;
-      check(static_cast<bool>(fields >> d.image_id >> d.score >> xmin >> ymin >> xmax >> ymax), "read_voc_results: ",
-            path.string(), ":", line_number, ": expected `<id> <score> <xmin> <ymin> <xmax> <ymax>`, got '", line, "'");
+      VocPixels p;
+      check(static_cast<bool>(fields >> d.image_id >> d.score >> p.xmin >> p.ymin >> p.xmax >> p.ymax),
+            "read_voc_results: ", path.string(), ":", line_number,
+            ": expected `<id> <score> <xmin> <ymin> <xmax> <ymax>`, got '", line, "'");
       d.label = static_cast<int64_t>(c);
-      d.box = {xmin - 1, ymin - 1, xmax, ymax};
+      d.box = from_voc_pixels(p);
       out.push_back(d);
     }
   }

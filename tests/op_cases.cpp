@@ -47,6 +47,8 @@ const std::vector<OpCase>& op_cases() {
       {"matmul_batched", {{{2, 3, 4}}, {{2, 4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
       {"matmul_shared_rhs", {{{2, 3, 4}}, {{4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
       {"matmul_shared_lhs", {{{3, 4}}, {{2, 4, 5}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"matmul_transposed_a", {{{2, 4, 3}}, {{2, 4, 5}}}, [](In x) { return matmul(x[0], x[1], true, false); }},
+      {"matmul_transposed_both", {{{4, 3}}, {{5, 4}}}, [](In x) { return matmul(x[0], x[1], true, true); }},
       {"transpose", {{{2, 3, 4}}}, [](In x) { return transpose(x[0], 0, 2); }},
       {"permute", {{{2, 3, 4}}}, [](In x) { return permute(x[0], {1, 2, 0}); }},
       {"reshape", {{{2, 3, 4}}}, [](In x) { return reshape(x[0], {4, -1}) * 2.0; }},

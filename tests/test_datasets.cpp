@@ -5,6 +5,8 @@
 #include <fstream>
 #include <set>
 
+#include <stb/stb_image_write.h>
+
 #include "datasets/batches.h"
 #include "datasets/draw.h"
 #include "datasets/fashion_mnist.h"
@@ -12,27 +14,16 @@
 #include "datasets/loader.h"
 #include "datasets/voc.h"
 #include "ops/ops.h"
+#include "tests/files.h"
 #include "tests/helpers.h"
 
 using namespace rcnn;
+using rcnn::testing::read_file;
+using rcnn::testing::TempDir;
+using rcnn::testing::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("rcnn_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_text(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 std::string voc_xml(const std::string& objects, const std::string& size = "<width>100</width><height>80</height>") {
   return "<annotation><filename>x.jpg</filename><size>" + size + "<depth>3</depth></size>" + objects +
@@ -59,19 +50,18 @@ TEST_CASE("images: PNG round trip, grey and RGBA become RGB, bad files name them
   save_jpeg(im, dir / "a.jpg", 95);
   Image jpeg = load_image(dir / "a.jpg");
   CHECK(std::abs(jpeg.pixel(0, 0)[2] - 30) < 8);
-  // A 1x1 grey+alpha PNG written by hand would need zlib; stb converts whatever it reads to 3 channels,
-  // so a grey image read back is RGB with equal channels:
-  Image grey = tensor_to_image(full({2, 2}, 0.5));
-  CHECK(grey.pixel(1, 1)[0] == grey.pixel(1, 1)[2]);
+  const uint8_t grey_pixels[4] = {0, 80, 160, 240}, rgba_pixels[8] = {10, 20, 30, 0, 40, 50, 60, 255};
+  REQUIRE(stbi_write_png((dir / "grey.png").c_str(), 2, 2, 1, grey_pixels, 2) != 0);
+  REQUIRE(stbi_write_png((dir / "rgba.png").c_str(), 2, 1, 4, rgba_pixels, 8) != 0);
+  Image grey = load_image(dir / "grey.png");
+  CHECK(grey.rgb == std::vector<uint8_t>{0, 0, 0, 80, 80, 80, 160, 160, 160, 240, 240, 240});
+  Image rgba = load_image(dir / "rgba.png");  // alpha is dropped, colour kept
+  CHECK(rgba.rgb == std::vector<uint8_t>{10, 20, 30, 40, 50, 60});
   CHECK_THROWS_WITH_AS(load_image(dir / "missing.png"), doctest::Contains("missing.png"), Error);
-  write_text(dir / "bad.jpg", "\xFF\xD8\xFF\xE0 this is not a JPEG");
+  write_file(dir / "bad.jpg", "\xFF\xD8\xFF\xE0 this is not a JPEG");
   CHECK_THROWS_WITH_AS(load_image(dir / "bad.jpg"), doctest::Contains("bad.jpg"), Error);
-  std::string bytes;
-  {
-    std::ifstream in(dir / "a.jpg", std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  write_text(dir / "truncated.jpg", bytes.substr(0, bytes.size() / 3));
+  const std::string bytes = read_file(dir / "a.jpg");
+  write_file(dir / "truncated.jpg", bytes.substr(0, bytes.size() / 3));
   // stb fills a truncated JPEG's missing part instead of failing; what matters is no crash and the right size.
   try {
     Image t = load_image(dir / "truncated.jpg");
@@ -84,12 +74,11 @@ TEST_CASE("images: PNG round trip, grey and RGBA become RGB, bad files name them
 TEST_CASE("images: a JPEG whose Huffman table declares too many codes is rejected before stb reads it") {
   TempDir dir("huffman");
   save_jpeg(Image(16, 16, {10, 200, 30}), dir / "ok.jpg");
-  std::ifstream in(dir / "ok.jpg", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::string bytes = read_file(dir / "ok.jpg");
   const size_t dht = bytes.find("\xFF\xC4");
   REQUIRE(dht != std::string::npos);
   for (int i = 0; i < 16; ++i) bytes[dht + 5 + i] = '\x20';  // 16 x 32 = 512 codes
-  write_text(dir / "evil.jpg", bytes);
+  write_file(dir / "evil.jpg", bytes);
   CHECK_THROWS_WITH_AS(load_image(dir / "evil.jpg"), doctest::Contains("declares 512 codes"), Error);
   CHECK(load_image(dir / "ok.jpg").width == 16);
   // The inputs the fuzzer found (a table cut by the end of the file; fill bytes before the start marker).
@@ -198,14 +187,14 @@ TEST_CASE("VOC annotations: bad input is an error naming file and field, or a wa
 TEST_CASE("VOC folders: missing lists, annotations and images") {
   TempDir dir("voc_folder");
   CHECK_THROWS_WITH_AS(read_voc(dir.path.string(), "train"), doctest::Contains("train.txt"), Error);
-  write_text(dir / "ImageSets/Main/empty.txt", "");
+  write_file(dir / "ImageSets/Main/empty.txt", "");
   CHECK_THROWS_WITH_AS(read_voc(dir.path.string(), "empty"), doctest::Contains("lists no usable images"), Error);
-  write_text(dir / "ImageSets/Main/train.txt", "000001\n000002\n");
+  write_file(dir / "ImageSets/Main/train.txt", "000001\n000002\n");
   CHECK_THROWS_WITH_AS(read_voc(dir.path.string(), "train"), doctest::Contains("000001.xml"), Error);
   const std::string obj = voc_object("cat", "<xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax>");
-  write_text(dir / "Annotations/000001.xml", voc_xml(obj));
-  write_text(dir / "Annotations/000002.xml", voc_xml(obj));
-  fs::create_directories(dir / "JPEGImages");
+  write_file(dir / "Annotations/000001.xml", voc_xml(obj));
+  write_file(dir / "Annotations/000002.xml", voc_xml(obj));
+  fs::create_directories(dir.path / "JPEGImages");
   save_jpeg(Image(100, 80), dir / "JPEGImages/000001.jpg");
   VocReadOptions options;
   options.classes = kTwo;
@@ -246,12 +235,8 @@ TEST_CASE("generated shapes round-trip exactly through the VOC reader and are de
   CHECK(objects >= 30);
   CHECK(difficult > 0);  // overlaps happen
   CHECK(truncated > 0);  // and borders cut shapes
-  auto bytes = [](const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  CHECK(bytes(a / "JPEGImages/000011.jpg") == bytes(b / "JPEGImages/000011.jpg"));
-  CHECK(bytes(a / "Annotations/000011.xml") == bytes(b / "Annotations/000011.xml"));
+  CHECK(read_file(a / "JPEGImages/000011.jpg") == read_file(b / "JPEGImages/000011.jpg"));
+  CHECK(read_file(a / "Annotations/000011.xml") == read_file(b / "Annotations/000011.xml"));
   CHECK(read_voc(a.path.string(), "trainval", options).items.size() == 27);
 }
 

@@ -80,6 +80,14 @@ TEST_CASE("backward needs a gradient for non-scalar outputs and a graph to go th
                        Error);
 }
 
+TEST_CASE("gradients flow back through a change of dtype") {
+  Tensor x = tensor({1.5, -2.0}, kFloat64).requires_grad_();
+  Tensor y = sum(x.to(kFloat32) * tensor({3.0, 4.0}));
+  y.backward();
+  CHECK(x.grad().dtype() == kFloat64);
+  check_values(x.grad(), {3, 4});
+}
+
 TEST_CASE("integer results (argmax, comparisons, sort indices) do not require grad") {
   Tensor x = tensor({1.0, 3.0, 2.0}).requires_grad_();
   CHECK_FALSE(argmax(x).requires_grad());

@@ -1,7 +1,5 @@
 // safetensors files both ways with PyTorch, their bad inputs, checkpoints that resume exactly, and
 // the import of torchvision's VGG16 layout by name.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,26 +11,19 @@
 #include "layers/safetensors.h"
 #include "models/vgg16.h"
 #include "ops/ops.h"
+#include "tests/files.h"
 #include "tests/helpers.h"
 
 using namespace rcnn;
 using rcnn::testing::check_close;
+using rcnn::testing::read_file;
+using rcnn::testing::TempDir;
+using rcnn::testing::write_file;
 namespace fs = std::filesystem;
 
 namespace {
 
 const char* kRegenerate = "regenerate with `make reference` (needs Debian's python3-torch)";
-
-// A fresh directory under the system's temporary folder, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("rcnn_test_" + std::to_string(std::rand()) + std::to_string(getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // The same tensors as roundtrip_tensors() in tests/reference/make_reference.py.
 NamedTensors roundtrip_tensors() {
@@ -40,13 +31,6 @@ NamedTensors roundtrip_tensors() {
           {"b", from_vector<int64_t>({1, -2, 3}, {3})},
           {"c", from_vector<double>({1.5, -2.25, 1e-300, 3.0}, {2, 2})}};
 }
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 void check_same(const NamedTensors& got, const NamedTensors& want) {
   REQUIRE(got.size() == want.size());
@@ -69,34 +53,34 @@ TEST_CASE("safetensors: files written by PyTorch load") {
 TEST_CASE("safetensors: rcnn.cpp writes the file PyTorch read back") {
   const std::string fixture = "tests/reference/cpp_written.safetensors";
   if (std::getenv("RCNN_WRITE_FIXTURES")) save_safetensors(fixture, roundtrip_tensors(), {{"source", "rcnn.cpp"}});
-  TempDir dir;
+  TempDir dir("safetensors");
   save_safetensors(dir / "mine.safetensors", roundtrip_tensors(), {{"source", "rcnn.cpp"}});
   check_same(load_safetensors(dir / "mine.safetensors"), roundtrip_tensors());
   // The writer is deterministic, so equal bytes mean PyTorch reads this file as it read the fixture.
-  CHECK_MESSAGE(read_bytes(dir / "mine.safetensors") == read_bytes(fixture), fixture, " differs from what ",
+  CHECK_MESSAGE(read_file(dir / "mine.safetensors") == read_file(fixture), fixture, " differs from what ",
                 "rcnn.cpp writes now; ", kRegenerate);
   CHECK_FALSE(fs::exists(dir / "mine.safetensors.tmp"));
 }
 
 TEST_CASE("safetensors: bad files give errors that name the file and the problem") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string good = dir / "good.safetensors", bad = dir / "bad.safetensors";
   save_safetensors(good, roundtrip_tensors());
-  const std::string bytes = read_bytes(good);
+  const std::string bytes = read_file(good);
   CHECK_THROWS_WITH_AS(load_safetensors(dir / "missing.safetensors"), doctest::Contains("cannot open"), Error);
-  write_bytes(bad, bytes.substr(0, 5));
+  write_file(bad, bytes.substr(0, 5));
   CHECK_THROWS_WITH_AS(load_safetensors(bad), doctest::Contains("too short"), Error);
-  write_bytes(bad, bytes.substr(0, 40));
+  write_file(bad, bytes.substr(0, 40));
   CHECK_THROWS_WITH_AS(load_safetensors(bad), doctest::Contains("the header claims"), Error);
-  write_bytes(bad, bytes.substr(0, bytes.size() - 8));
+  write_file(bad, bytes.substr(0, bytes.size() - 8));
   CHECK_THROWS_WITH_AS(load_safetensors(bad), doctest::Contains("outside the"), Error);
   std::string broken = bytes;
   broken[8] = '[';
-  write_bytes(bad, broken);
+  write_file(bad, broken);
   CHECK_THROWS_WITH_AS(load_safetensors(bad), doctest::Contains(bad.c_str()), Error);
   std::string f16 = bytes;
   f16.replace(f16.find("\"F32\""), 5, "\"F16\"");
-  write_bytes(bad, f16);
+  write_file(bad, f16);
   CHECK_THROWS_WITH_AS(load_safetensors(bad), doctest::Contains("dtype F16"), Error);
   CHECK_THROWS_WITH_AS(save_safetensors(dir / "no/such/dir/x.safetensors", roundtrip_tensors()),
                        doctest::Contains("cannot open"), Error);
@@ -121,7 +105,7 @@ struct Trainer {
 }  // namespace
 
 TEST_CASE("checkpoints resume exactly: model, momentum, step and random state") {
-  TempDir dir;
+  TempDir dir("safetensors");
   Trainer a;
   for (int64_t i = 0; i < 3; ++i) a.step(i);
   save_checkpoint(dir / "ckpt.safetensors", a.net, a.sgd, 3, a.gen);
@@ -136,7 +120,7 @@ TEST_CASE("checkpoints resume exactly: model, momentum, step and random state") 
 }
 
 TEST_CASE("checkpoints: a model that does not match is named and left unchanged") {
-  TempDir dir;
+  TempDir dir("safetensors");
   Trainer a;
   save_checkpoint(dir / "ckpt.safetensors", a.net, a.sgd, 0, a.gen);
   Generator gen(1);

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "detection/voc_eval.h"
+#include "tests/files.h"
 #include "tests/helpers.h"
 
 using namespace rcnn;
@@ -68,7 +69,8 @@ TEST_CASE("11-point and area AP on a ranking computed by hand") {
 TEST_CASE("results files round-trip in VOC's 1-based pixels, and the table ends with mAP") {
   Dataset gt = two_class_set({{"000001", "", 100, 100, {truth(0, {0, 0, 20, 20}), truth(1, {30, 30, 60, 70})}}});
   std::vector<Detection> dets = {{"000001", 0, 0.9f, {0, 0, 20, 20}}, {"000001", 1, 0.8f, {30.5f, 30, 60, 70}}};
-  const std::string dir = (std::filesystem::temp_directory_path() / "rcnn_voc_results").string();
+  rcnn::testing::TempDir temp("voc_results");
+  const std::string dir = temp / "results";
   write_voc_results(dir, "test", gt.classes, dets);
   std::vector<Detection> back = read_voc_results(dir, "test", gt.classes);
   REQUIRE(back.size() == 2);

@@ -61,6 +61,8 @@ CASES = {
     "matmul_batched": ([((2, 3, 4), A), ((2, 4, 5), A)], lambda x: x[0] @ x[1]),
     "matmul_shared_rhs": ([((2, 3, 4), A), ((4, 5), A)], lambda x: x[0] @ x[1]),
     "matmul_shared_lhs": ([((3, 4), A), ((2, 4, 5), A)], lambda x: x[0] @ x[1]),
+    "matmul_transposed_a": ([((2, 4, 3), A), ((2, 4, 5), A)], lambda x: x[0].transpose(-2, -1) @ x[1]),
+    "matmul_transposed_both": ([((4, 3), A), ((5, 4), A)], lambda x: x[0].transpose(-2, -1) @ x[1].transpose(-2, -1)),
     "transpose": ([((2, 3, 4), A)], lambda x: x[0].transpose(0, 2)),
     "permute": ([((2, 3, 4), A)], lambda x: x[0].permute(1, 2, 0)),
     "reshape": ([((2, 3, 4), A)], lambda x: x[0].reshape(4, -1) * 2.0),

@@ -2,12 +2,11 @@
 // max-pools the feature maps, writes them as a PNG grid, checks a tiny case by hand, and compares
 // the two CPU convolution paths (im2col + OpenBLAS, oneDNN) for value and speed.
 //   build/cpu/bin/03_convolution_and_pooling [image=data/chelsea.png] [output dir=runs/03_convolution_and_pooling]
-#include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "core/rng.h"
+#include "core/timing.h"
 #include "datasets/draw.h"
 #include "datasets/image.h"
 #include "datasets/transforms.h"
@@ -27,19 +26,6 @@ static Tensor hand_made_filters() {
     for (int channel = 0; channel < 3; ++channel)
       for (double v : filter) w.push_back(static_cast<float>(v / 3));
   return from_vector(w, {4, 3, 3, 3});
-}
-
-// Milliseconds of the median of 5 runs of f.
-template <class F>
-static double median_ms(F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < 5; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[2];
 }
 
 int main(int argc, char** argv) try {
@@ -89,7 +75,7 @@ int main(int argc, char** argv) try {
   const CpuConvBackend backends[2] = {CpuConvBackend::Im2col, CpuConvBackend::OneDNN};
   for (int i = 0; i < 2; ++i) {
     set_cpu_conv_backend(backends[i]);
-    ms[i] = median_ms([&] { results[i] = conv2d(big_x, big_w, {}, {1, 1, 1}); });
+    ms[i] = median_ms([&] { results[i] = conv2d(big_x, big_w, {}, {1, 1, 1}); }, 5, 1);
   }
   const double gflop = 2.0 * 64 * 64 * 9 * x.size(2) * x.size(3) / 1e9;
   std::cout << "conv 64->64 3x3 at " << x.size(2) << "x" << x.size(3) << " (" << gflop << " GFLOP):\n"
