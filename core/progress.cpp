@@ -34,7 +34,7 @@ void ProgressBar::update(int64_t done, const std::string& extra) {
     draw(done, extra, false);
   } else {
     const int decile = total_ > 0 ? static_cast<int>(10 * done / total_) : 10;
-    if (decile == last_decile_) return;
+    if (decile == last_decile_ || done >= total_) return;  // the last line is finish()'s
     last_decile_ = decile;
     draw(done, extra, true);
   }

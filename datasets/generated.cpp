@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "core/progress.h"
 #include "core/rng.h"
 #include "datasets/fashion_mnist.h"
 #include "datasets/image.h"
@@ -130,11 +132,15 @@ Dataset generate(const GenerateOptions& opt, const std::string& name, const std:
   Dataset data{name, classes, {}};
   std::vector<std::string> splits[3];
   Generator gen(opt.seed);
+  std::optional<ProgressBar> bar;
+  if (opt.progress) bar.emplace(name, opt.images, "img");
   for (int64_t i = 0; i < opt.images; ++i) {
     std::vector<int64_t> labels;
     Scene scene = make_scene(gen, labels);
     save_item(opt, i, scene, visible_objects(scene, labels, classes), data, splits);
+    if (bar) bar->update(i + 1);
   }
+  if (bar) bar->finish();
   write_voc_split(opt.out_dir, "train", splits[0]);
   write_voc_split(opt.out_dir, "val", splits[1]);
   write_voc_split(opt.out_dir, "test", splits[2]);

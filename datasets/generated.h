@@ -20,6 +20,7 @@ struct GenerateOptions {
   int64_t images = 200;
   uint64_t seed = 0;
   int size = 256;  // square canvas
+  bool progress = false;  // a progress bar on stderr
 };
 
 const std::vector<std::string>& shapes_classes();

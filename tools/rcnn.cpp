@@ -22,6 +22,7 @@ void add_data_command(CLI::App& app) {
   data->require_subcommand(1);
   for (const std::string kind : {"shapes", "fashion-scenes"}) {
     auto options = std::make_shared<GenerateOptions>();
+    options->progress = true;
     auto* cmd = data->add_subcommand(kind, kind == "shapes" ? "circles, squares and triangles on textured backgrounds"
                                                             : "Fashion-MNIST items placed on cluttered canvases");
     cmd->add_option("--out", options->out_dir, "output folder (VOC layout)")->required();
