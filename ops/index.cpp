@@ -9,9 +9,13 @@ namespace rcnn {
 
 using Grads = std::vector<Tensor>;
 
+// On the CPU the indices are read where they are (max and sort gather on every call); GPU indices
+// are copied to the host first.
 void check_index_range(const char* op, const Tensor& index, int64_t n) {
-  for (int64_t i : index.to_vector<int64_t>())
-    check(i >= 0 && i < n, op, ": index ", i, " is out of range for a dim of size ", n);
+  const Tensor host = index.is_cuda() ? index.cpu() : index;
+  const int64_t* p = host.data<int64_t>();
+  for (int64_t k = 0; k < host.numel(); ++k)
+    check(p[k] >= 0 && p[k] < n, op, ": index ", p[k], " is out of range for a dim of size ", n);
 }
 
 static Tensor gather_along(IndexMode mode, const char* name, const Tensor& x, int64_t dim, const Tensor& index,

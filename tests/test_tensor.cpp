@@ -1,4 +1,5 @@
 // core/: Tensor, factories, conversions, element access, errors.
+#include "core/block_cache.h"
 #include "core/rng.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
@@ -78,6 +79,22 @@ TEST_CASE("bad arguments raise errors that name the op and the shapes") {
   CHECK_THROWS_WITH_AS(zeros({2}).item(), doctest::Contains("item"), Error);
   CHECK_THROWS_WITH_AS(zeros({2}, kInt64).requires_grad_(), doctest::Contains("cannot require grad"), Error);
   CHECK_THROWS_AS(Tensor().shape(), Error);
+}
+
+TEST_CASE("host memory: freed blocks are cached by size class and handed out again") {
+  CHECK(BlockCache::size_class(1) == 512);
+  CHECK(BlockCache::size_class(1000) == 1024);
+  CHECK(BlockCache::size_class((1 << 20) + 1) == (1 << 20) + (1 << 17));  // steps of 1/8 above 1 MiB
+  const void* first = nullptr;
+  {
+    Tensor t = zeros({3 << 20});  // 12 MiB
+    first = t.raw();
+  }
+  const size_t cached = host_cached_bytes();
+  CHECK(cached >= (size_t(12) << 20));
+  Tensor again = zeros({3 << 20});
+  CHECK(again.raw() == first);  // the same block, no new allocation
+  CHECK(host_cached_bytes() == cached - BlockCache::size_class(size_t(12) << 20));
 }
 
 TEST_CASE("moving to a GPU fails clearly when there is none") {
