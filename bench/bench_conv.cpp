@@ -2,7 +2,9 @@
 // the small backbone's at 256x256, with both CPU paths (oneDNN, im2col + OpenBLAS), and sgemm GFLOP/s;
 // side by side with PyTorch's numbers from ../shared/peers/conv_bench.py taken in the same run.
 // Prints a table and writes bench/results.json (op, shape, backend, ours_ms, peer_ms, ratio).
-//   bench_conv [--threads 2] [--reps 10] [--peer peer.json] [--out bench/results.json] [--only TEXT]
+// With --device cuda the same shapes run through cuDNN and cuBLAS, timed with a device synchronize
+// around each call, beside bench/peer_conv_cuda.py (PyTorch on the same GPU, FP32 without TF32).
+//   bench_conv [--device cpu|cuda] [--threads 2] [--reps 10] [--peer peer.json] [--out FILE] [--only TEXT]
 #include <cblas.h>
 #include <omp.h>
 
@@ -13,6 +15,7 @@
 
 #include "core/rng.h"
 #include "core/timing.h"
+#include "cuda/runtime.h"
 #include "layers/conv2d.h"
 #include "ops/ops.h"
 
@@ -58,7 +61,15 @@ int main(int argc, char** argv) try {
   app.add_option("--peer", peer_path, "JSON written by ../shared/peers/conv_bench.py --json-out");
   app.add_option("--out", out_path, "where to write the results");
   app.add_option("--only", only, "run only the shapes whose name contains this text");
+  std::string device_name = "cpu";
+  app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   CLI11_PARSE(app, argc, argv);
+  const bool on_gpu = device_name == "cuda";
+  check(!on_gpu || cuda::available(), "bench_conv --device cuda: no CUDA device (built with CUDA=1: ",
+        cuda::built_with_cuda() ? "yes" : "no", ")");
+  const Device device = on_gpu ? Device::cuda() : Device::cpu();
+  // A GPU call only queues work: wait for it inside the timed region.
+  auto timed = [&](auto&& f) { return median_ms([&] { f(); if (on_gpu) cuda::synchronize(); }, reps, 3); };
   omp_set_num_threads(threads);
   openblas_set_num_threads(threads);
 
@@ -84,39 +95,43 @@ int main(int argc, char** argv) try {
     std::fflush(stdout);
   };
 
+  if (on_gpu) std::printf("device %s\n", cuda::device_name(0).c_str());
   std::printf("threads %d, median of %d\n%-15s %-26s %-17s %10s %10s %7s %8s\n", threads, reps, "op", "shape",
               "backend", "ours ms", "peer ms", "ratio", "GFLOP/s");
   Generator gen(0);
-  const std::pair<CpuConvBackend, std::string> backends[] = {{CpuConvBackend::OneDNN, "oneDNN(default)"},
-                                                             {CpuConvBackend::Im2col, "im2col+OpenBLAS"}};
+  std::vector<std::pair<CpuConvBackend, std::string>> backends = {{CpuConvBackend::OneDNN, "oneDNN(default)"},
+                                                                   {CpuConvBackend::Im2col, "im2col+OpenBLAS"}};
+  if (on_gpu) backends = {{CpuConvBackend::OneDNN, "cuDNN"}};  // the CPU choice does not apply
   for (const ConvShape& s : kConvShapes) {
     if (s.name.find(only) == std::string::npos) continue;
     const double gflop = 2.0 * s.cin * s.cout * 9 * s.h * s.w / 1e9;
-    Tensor x = randn({1, s.cin, s.h, s.w}, gen), w = randn({s.cout, s.cin, 3, 3}, gen) * 0.05, b = zeros({s.cout});
-    Tensor gy = randn({1, s.cout, s.h, s.w}, gen);
+    Tensor x = randn({1, s.cin, s.h, s.w}, gen).to(device), w = (randn({s.cout, s.cin, 3, 3}, gen) * 0.05).to(device);
+    Tensor b = zeros({s.cout}, device), gy = randn({1, s.cout, s.h, s.w}, gen).to(device);
     for (const auto& [backend, name] : backends) {
       set_cpu_conv_backend(backend);
       auto same = [&, name = name](const json& r) { return r["shape"] == s.name && r["backend"] == name; };
-      double fwd = median_ms([&] { NoGradGuard g; conv2d(x, w, b, {1, 1, 1}); }, reps);
+      double fwd = timed([&] { NoGradGuard g; conv2d(x, w, b, {1, 1, 1}); });
       add("conv2d fwd", s.name, name, fwd, peer_ms(peer, "conv", same, "fwd_s"), gflop);
       Tensor xg = x.detach().requires_grad_(), wg = w.detach().requires_grad_(), bg = b.detach().requires_grad_();
-      double fwdbwd = median_ms([&] {
+      double fwdbwd = timed([&] {
         xg.zero_grad(), wg.zero_grad(), bg.zero_grad();
         conv2d(xg, wg, bg, {1, 1, 1}).backward(gy);
-      }, reps);
+      });
       add("conv2d fwd+bwd", s.name, name, fwdbwd, peer_ms(peer, "conv", same, "fwdbwd_s"), 3 * gflop);
     }
   }
   set_cpu_conv_backend(CpuConvBackend::OneDNN);
   for (const GemmShape& s : kGemmShapes) {
     if (s.name.find(only) == std::string::npos) continue;
-    Tensor a = randn({s.m, s.k}, gen), b = randn({s.k, s.n}, gen);
+    Tensor a = randn({s.m, s.k}, gen).to(device), b = randn({s.k, s.n}, gen).to(device);
     const double gflop = 2.0 * s.m * s.n * s.k / 1e9;
-    double ms = median_ms([&] { matmul(a, b); }, reps);
+    double ms = timed([&] { matmul(a, b); });
     auto same = [&](const json& r) { return r["shape"] == s.name && r["lib"] == "torch.matmul" && r["threads"] == threads; };
-    add("sgemm", s.name, "OpenBLAS", ms, peer_ms(peer, "gemm", same, "time_s"), gflop);
+    add("sgemm", s.name, on_gpu ? "cuBLAS" : "OpenBLAS", ms, peer_ms(peer, "gemm", same, "time_s"), gflop);
   }
-  std::ofstream(out_path) << json{{"threads", threads}, {"reps", reps}, {"rows", rows}}.dump(1) << "\n";
+  json result = {{"threads", threads}, {"reps", reps}, {"rows", rows}};
+  if (on_gpu) result["device"] = cuda::device_name(0);
+  std::ofstream(out_path) << result.dump(1) << "\n";
   std::printf("wrote %s\n", out_path.c_str());
   return 0;
 } catch (const std::exception& e) {
