@@ -11,6 +11,20 @@
 
 namespace rcnn {
 
+// NaN is the one value unequal to itself (never true for int64).
+template <class T>
+RCNN_HOST_DEVICE inline bool is_nan(T x) {
+  return x != x;
+}
+
+// The order of max, argmax, max pooling and sort: NaN ranks above every number, as in PyTorch, so a
+// NaN reaching a maximum is propagated, never dropped (a diverging training must show it). A strict
+// weak order (NaNs are equivalent), so std::stable_sort and thrust may use it.
+template <class T>
+RCNN_HOST_DEVICE inline bool ranks_above(T a, T b) {
+  return a > b || (is_nan(a) && !is_nan(b));
+}
+
 template <UnaryOp op, class T>
 RCNN_HOST_DEVICE inline T apply_unary(T x, double a, double b) {
   // float computes in float; double and int64 compute in double.
@@ -21,7 +35,7 @@ RCNN_HOST_DEVICE inline T apply_unary(T x, double a, double b) {
   if constexpr (op == UnaryOp::Sqrt) return static_cast<T>(sqrt(static_cast<C>(x)));
   if constexpr (op == UnaryOp::Abs) return x < 0 ? -x : x;
   if constexpr (op == UnaryOp::Sign) return static_cast<T>((x > 0) - (x < 0));
-  if constexpr (op == UnaryOp::Relu) return x > 0 ? x : T(0);
+  if constexpr (op == UnaryOp::Relu) return x > 0 || is_nan(x) ? x : T(0);
   // Stable on both tails: exp of a large positive number is never taken.
   if constexpr (op == UnaryOp::Sigmoid) {
     C e = exp(-fabs(static_cast<C>(x)));

@@ -34,8 +34,9 @@ static int64_t rows_indexed(IndexMode mode, const Tensor& index, Slab s) {
 }
 
 void gather(IndexMode mode, const Tensor& x, Slab s, const Tensor& index, const Tensor& out) {
-  const int64_t total = out.numel(), m = rows_indexed(mode, index, s);
-  if (total == 0) return;
+  const int64_t total = out.numel();
+  if (total == 0) return;  // before rows_indexed, which divides by (outer * inner)
+  const int64_t m = rows_indexed(mode, index, s);
   RCNN_DISPATCH(x.dtype(), T, {
     gather_kernel<<<blocks_for(total), kThreads>>>(mode, x.data<T>(), s, index.data<int64_t>(), m, out.data<T>(), total);
   });
@@ -43,8 +44,9 @@ void gather(IndexMode mode, const Tensor& x, Slab s, const Tensor& index, const 
 }
 
 void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s, const Tensor& out) {
-  const int64_t total = src.numel(), m = rows_indexed(mode, index, s);
+  const int64_t total = src.numel();
   if (total == 0) return;
+  const int64_t m = rows_indexed(mode, index, s);
   RCNN_DISPATCH(src.dtype(), T, {
     scatter_add_kernel<<<blocks_for(total), kThreads>>>(mode, src.data<T>(), index.data<int64_t>(), s, m,
                                                         out.data<T>(), total);

@@ -1,6 +1,7 @@
 // CUDA twin of core/kernels/pool2d.cpp. Own kernels rather than cuDNN's pooling: cuDNN has no
 // ceil mode and breaks ties differently, and these match the CPU (first maximum wins) exactly.
 #include "core/kernels.h"
+#include "core/scalar_ops.h"
 #include "cuda/check.h"
 
 namespace rcnn::cuda {
@@ -12,7 +13,7 @@ __device__ int64_t window_argmax(const T* plane, const Pool2dGeometry& g, int64_
   int64_t best = -1;
   for (int64_t h = max(h0, int64_t(0)); h < h1; ++h)
     for (int64_t w = max(w0, int64_t(0)); w < w1; ++w)
-      if (best < 0 || plane[h * g.W + w] > plane[best]) best = h * g.W + w;
+      if (best < 0 || ranks_above(plane[h * g.W + w], plane[best])) best = h * g.W + w;
   return best;
 }
 

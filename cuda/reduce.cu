@@ -1,6 +1,7 @@
 // CUDA twins of core/kernels/reduce.cpp: one thread per (outer, inner) output, which keeps
 // neighbouring threads on neighbouring addresses when inner > 1. Sums accumulate in double.
 #include "core/kernels.h"
+#include "core/scalar_ops.h"
 #include "cuda/check.h"
 
 namespace rcnn::cuda {
@@ -27,7 +28,7 @@ __global__ void argmax_dim_kernel(const T* x, Slab s, int64_t* out) {
     const T* base = x + (r / s.inner) * s.n * s.inner + r % s.inner;
     int64_t best = 0;
     for (int64_t j = 1; j < s.n; ++j)
-      if (base[j * s.inner] > base[best * s.inner]) best = j;
+      if (ranks_above(base[j * s.inner], base[best * s.inner])) best = j;
     out[r] = best;
   }
 }

@@ -9,9 +9,20 @@
 #include <thrust/transform.h>
 
 #include "core/kernels.h"
+#include "core/scalar_ops.h"
 #include "cuda/check.h"
 
 namespace rcnn::cuda {
+
+// NaN ranks above every number, as on the CPU (core/scalar_ops.h).
+struct Above {
+  template <class T>
+  __host__ __device__ bool operator()(T a, T b) const { return ranks_above(a, b); }
+};
+struct Below {
+  template <class T>
+  __host__ __device__ bool operator()(T a, T b) const { return ranks_above(b, a); }
+};
 
 struct RowOf {
   int64_t n;
@@ -30,9 +41,9 @@ void sort_rows(const Tensor& x, Slab s, bool descending, const Tensor& indices) 
     thrust::device_vector<int64_t> flat(total);
     thrust::sequence(flat.begin(), flat.end());
     if (descending)
-      thrust::stable_sort_by_key(keys.begin(), keys.end(), flat.begin(), thrust::greater<T>());
+      thrust::stable_sort_by_key(keys.begin(), keys.end(), flat.begin(), Above{});
     else
-      thrust::stable_sort_by_key(keys.begin(), keys.end(), flat.begin(), thrust::less<T>());
+      thrust::stable_sort_by_key(keys.begin(), keys.end(), flat.begin(), Below{});
     thrust::device_vector<int64_t> row(total);
     thrust::transform(flat.begin(), flat.end(), row.begin(), RowOf{s.n});
     thrust::stable_sort_by_key(row.begin(), row.end(), flat.begin());

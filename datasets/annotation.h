@@ -8,11 +8,13 @@
 
 namespace rcnn {
 
+// Double, not float: evaluation compares IoUs with 0.5 strictly, and a coordinate rounded to float can
+// move an IoU of exactly 1/2 above it (the devkit computes in double). Tensors of boxes stay float32.
 struct Box {
-  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
-  float width() const { return x2 - x1; }
-  float height() const { return y2 - y1; }
-  float area() const { return width() > 0 && height() > 0 ? width() * height() : 0; }
+  double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  double width() const { return x2 - x1; }
+  double height() const { return y2 - y1; }
+  double area() const { return width() > 0 && height() > 0 ? width() * height() : 0; }
   bool operator==(const Box& o) const { return x1 == o.x1 && y1 == o.y1 && x2 == o.x2 && y2 == o.y2; }
 };
 
@@ -21,10 +23,7 @@ struct Box {
 struct VocPixels {
   double xmin, ymin, xmax, ymax;
 };
-inline Box from_voc_pixels(const VocPixels& p) {
-  return {static_cast<float>(p.xmin - 1), static_cast<float>(p.ymin - 1), static_cast<float>(p.xmax),
-          static_cast<float>(p.ymax)};
-}
+inline Box from_voc_pixels(const VocPixels& p) { return {p.xmin - 1, p.ymin - 1, p.xmax, p.ymax}; }
 inline VocPixels to_voc_pixels(const Box& b) { return {b.x1 + 1.0, b.y1 + 1.0, b.x2, b.y2}; }
 
 struct Object {

@@ -10,6 +10,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "datasets/fashion_mnist.h"
+#include "datasets/text.h"
 #include "datasets/image.h"
 #include "datasets/voc.h"
 
@@ -80,7 +81,7 @@ Color bright_color(Generator& gen) {
 std::vector<Object> visible_objects(const Scene& scene, const std::vector<int64_t>& labels,
                                     const std::vector<std::string>& classes) {
   const int w = scene.image.width, h = scene.image.height;
-  std::vector<Box> box(labels.size(), Box{1e9f, 1e9f, -1e9f, -1e9f});
+  std::vector<Box> box(labels.size(), Box{1e9, 1e9, -1e9, -1e9});
   std::vector<int64_t> visible(labels.size(), 0);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
@@ -88,8 +89,7 @@ std::vector<Object> visible_objects(const Scene& scene, const std::vector<int64_
       if (o < 0) continue;
       ++visible[o];
       Box& b = box[o];
-      b = {std::min(b.x1, static_cast<float>(x)), std::min(b.y1, static_cast<float>(y)),
-           std::max(b.x2, x + 1.0f), std::max(b.y2, y + 1.0f)};
+      b = {std::min<double>(b.x1, x), std::min<double>(b.y1, y), std::max<double>(b.x2, x + 1), std::max<double>(b.y2, y + 1)};
     }
   std::vector<Object> objects;
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -217,7 +217,7 @@ std::vector<std::string> read_classes(const std::string& dir) {
   if (!in.good()) return voc_classes();
   std::vector<std::string> classes;
   for (std::string line; std::getline(in, line);)
-    if (!line.empty()) classes.push_back(line);
+    if (!trim(line).empty()) classes.push_back(trim(line));
   check(!classes.empty(), "read_classes: ", (fs::path(dir) / "classes.txt").string(), " lists no classes");
   return classes;
 }

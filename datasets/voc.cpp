@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/text.h"
 
 namespace rcnn {
 
@@ -36,8 +37,17 @@ double required_number(const pugi::xml_node& parent, const char* name, const std
   return value;
 }
 
-// Optional flags such as <difficult>1</difficult>: missing means 0.
-bool optional_flag(const pugi::xml_node& parent, const char* name) { return parent.child(name).text().as_int(0) != 0; }
+// Optional flags such as <difficult>1</difficult>: missing means 0; 0/1 and false/true are read,
+// anything else is an error (pugixml's as_int would read "true" as 0 without a word).
+bool optional_flag(const pugi::xml_node& parent, const char* name, const std::string& source, const std::string& where) {
+  pugi::xml_node node = parent.child(name);
+  if (!node) return false;
+  const std::string text = trim(node.text().as_string());
+  if (text == "0" || text == "false") return false;
+  if (text == "1" || text == "true") return true;
+  throw Error(concat_message("read_voc: ", source, ": <", name, "> in ", where, " is '", visible(text),
+                             "', expected 0, 1, false or true"));
+}
 
 std::string format_coordinate(double v) {
   std::ostringstream os;
@@ -51,7 +61,8 @@ std::string format_coordinate(double v) {
 }  // namespace
 
 Annotation parse_voc_annotation(const std::string& xml, const std::string& source,
-                                const std::vector<std::string>& classes, std::vector<std::string>& warnings) {
+                                const std::vector<std::string>& classes, std::vector<std::string>& warnings,
+                                bool clip_boxes) {
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
   check(static_cast<bool>(parsed), "read_voc: ", source, ": malformed XML (", parsed.description(), " at byte ",
@@ -74,7 +85,7 @@ Annotation parse_voc_annotation(const std::string& xml, const std::string& sourc
     pugi::xml_node name = node.child("name");
     check(name && !std::string(name.text().as_string()).empty(), "read_voc: ", source, ": ", where, " has no <name>");
     Object object;
-    object.name = name.text().as_string();
+    object.name = trim(name.text().as_string());
     pugi::xml_node bndbox = node.child("bndbox");
     check(bndbox, "read_voc: ", source, ": ", where, " ('", object.name, "') has no <bndbox>");
     const std::string box_where = where + " <bndbox>";
@@ -82,17 +93,22 @@ Annotation parse_voc_annotation(const std::string& xml, const std::string& sourc
                                      required_number(bndbox, "ymin", source, box_where.c_str()),
                                      required_number(bndbox, "xmax", source, box_where.c_str()),
                                      required_number(bndbox, "ymax", source, box_where.c_str())});
-    object.difficult = optional_flag(node, "difficult");
-    object.truncated = optional_flag(node, "truncated");
+    object.difficult = optional_flag(node, "difficult", source, where);
+    object.truncated = optional_flag(node, "truncated", source, where);
     auto found = std::find(classes.begin(), classes.end(), object.name);
     if (found == classes.end()) {
-      warnings.push_back(source + ": " + where + ": unknown class '" + object.name + "', skipped");
+      warnings.push_back(source + ": " + where + ": unknown class '" + visible(object.name) + "', skipped");
       continue;
     }
     object.label = found - classes.begin();
-    const float w = static_cast<float>(a.width), h = static_cast<float>(a.height);
-    Box clipped{std::clamp(raw.x1, 0.0f, w), std::clamp(raw.y1, 0.0f, h), std::clamp(raw.x2, 0.0f, w),
-                std::clamp(raw.y2, 0.0f, h)};
+    if (!clip_boxes) {  // as annotated, for evaluation
+      object.box = raw;
+      a.objects.push_back(object);
+      continue;
+    }
+    const double w = a.width, h = a.height;
+    Box clipped{std::clamp(raw.x1, 0.0, w), std::clamp(raw.y1, 0.0, h), std::clamp(raw.x2, 0.0, w),
+                std::clamp(raw.y2, 0.0, h)};
     if (clipped.width() <= 0 || clipped.height() <= 0) {
       warnings.push_back(source + ": " + where + ": box has no area inside the image, skipped");
       continue;
@@ -114,15 +130,17 @@ Dataset read_voc(const std::string& dir, const std::string& split, const VocRead
   data.name = root.filename().string() + " " + split;
   data.classes = options.classes;
   std::vector<std::string> warnings;
-  for (std::string id; ids >> id;) {
+  for (std::string line; std::getline(ids, line);) {
+    const std::string id = trim(line);
+    if (id.empty()) continue;
     const fs::path xml_path = root / "Annotations" / (id + ".xml");
     std::ifstream in(xml_path, std::ios::binary);
-    check(in.good(), "read_voc: cannot open ", xml_path.string(), " (listed in ", list.string(), ")");
+    check(in.good(), "read_voc: cannot open ", visible(xml_path.string()), " (listed in ", list.string(), ")");
     std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Annotation a = parse_voc_annotation(xml, xml_path.string(), options.classes, warnings);
+    Annotation a = parse_voc_annotation(xml, xml_path.string(), options.classes, warnings, options.clip_boxes);
     a.id = id;
     a.image_path = (root / "JPEGImages" / (id + ".jpg")).string();
-    if (!fs::exists(a.image_path)) {
+    if (options.missing_image != OnMissingImage::Ignore && !fs::exists(a.image_path)) {
       check(options.missing_image == OnMissingImage::WarnAndSkip, "read_voc: image ", a.image_path, " is missing");
       warnings.push_back(a.image_path + ": image missing, skipped");
       continue;

@@ -11,11 +11,15 @@ namespace rcnn {
 
 const std::vector<std::string>& voc_classes();  // the 20 classes, in the devkit's order
 
-enum class OnMissingImage { Error, WarnAndSkip };
+// Ignore: the caller reads no image (evaluation needs only the annotations).
+enum class OnMissingImage { Error, WarnAndSkip, Ignore };
 
 struct VocReadOptions {
   std::vector<std::string> classes = voc_classes();
   OnMissingImage missing_image = OnMissingImage::Error;
+  // Training clips boxes to the image and drops those without area; evaluation scores the boxes as
+  // annotated, as the devkit does (clip_boxes = false keeps every box of a known class unchanged).
+  bool clip_boxes = true;
 };
 
 // Reads one split ("trainval", "test", ...) of the data set in `dir` (the folder that holds
@@ -27,7 +31,8 @@ Dataset read_voc(const std::string& dir, const std::string& split, const VocRead
 
 // Parses one annotation file's text; `source` names it in messages. Appends warnings.
 Annotation parse_voc_annotation(const std::string& xml, const std::string& source,
-                                const std::vector<std::string>& classes, std::vector<std::string>& warnings);
+                                const std::vector<std::string>& classes, std::vector<std::string>& warnings,
+                                bool clip_boxes = true);
 
 // Writes `dataset` into `dir` in the same layout: an annotation per item (images are the caller's)
 // and ImageSets/Main/<split>.txt listing `ids`.

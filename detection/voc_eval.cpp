@@ -1,6 +1,7 @@
 #include "detection/voc_eval.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,10 +9,20 @@
 #include <sstream>
 
 #include "datasets/draw.h"
+#include "datasets/generated.h"
+#include "datasets/voc.h"
 
 namespace rcnn {
 
 namespace fs = std::filesystem;
+
+Dataset read_voc_ground_truth(const std::string& dir, const std::string& split) {
+  VocReadOptions options;
+  options.classes = read_classes(dir);
+  options.clip_boxes = false;
+  options.missing_image = OnMissingImage::Ignore;
+  return read_voc(dir, split, options);
+}
 
 double voc_iou(const Box& a, const Box& b) {
   // In VOC pixels, as the devkit computes it; its widths xmax - xmin + 1 equal x2 - x1.
@@ -26,12 +37,23 @@ double voc_iou(const Box& a, const Box& b) {
 
 namespace {
 
+// The shortest text that reads back as the same double: a score or coordinate rounded on its way
+// through a results file could create a tie or move an IoU across 0.5.
+std::string shortest(double v) {
+  char text[32];
+  const auto [end, error] = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, end);
+}
+
 // AP from the precision/recall after each detection (voc_ap in voc_eval.py).
 double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07_metric) {
   if (use_07_metric) {  // 11 points: the best precision at recall >= t, t = 0, 0.1, ..., 1
     double ap = 0;
     for (int i = 0; i <= 10; ++i) {
-      const double t = i / 10.0;
+      // i * 0.1, not i / 10.0: the reference iterates np.arange(0., 1.1, 0.1), whose 0.3, 0.6 and 0.7
+      // are 0.30000000000000004, 0.6000000000000001 and 0.7000000000000001, so a recall of exactly
+      // 3/5 does not reach the 0.6 point there; neither may it here.
+      const double t = i * 0.1;
       double p = 0;
       for (size_t k = 0; k < rec.size(); ++k)
         if (rec[k] >= t) p = std::max(p, prec[k]);
@@ -155,7 +177,8 @@ void write_voc_results(const std::string& dir, const std::string& split, const s
     for (const Detection& d : detections)
       if (d.label == static_cast<int64_t>(c)) {  // VOC's 1-based pixels, as the devkit reads them
         const VocPixels p = to_voc_pixels(d.box);
-        std::fprintf(f, "%s %.6f %.1f %.1f %.1f %.1f\n", d.image_id.c_str(), d.score, p.xmin, p.ymin, p.xmax, p.ymax);
+        std::fprintf(f, "%s %s %s %s %s %s\n", d.image_id.c_str(), shortest(d.score).c_str(), shortest(p.xmin).c_str(),
+                     shortest(p.ymin).c_str(), shortest(p.xmax).c_str(), shortest(p.ymax).c_str());
       }
     check(std::fclose(f) == 0, "write_voc_results: cannot write ", path.string());
   }

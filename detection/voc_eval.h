@@ -6,7 +6,9 @@
 //   and the ground truth was not matched before; a second detection of it is a false positive;
 // - a detection whose best match is a difficult object is neither TP nor FP, and difficult objects
 //   do not count as positives;
-// - detections are taken in decreasing score; AP is the 11-point interpolated precision for VOC2007,
+// - detections are taken in decreasing score, equal scores in the order given (a stable sort, as the
+//   MATLAB devkit's sort; voc_eval.py's np.argsort is unstable, so its order of ties changes with
+//   numpy's version); AP is the 11-point interpolated precision for VOC2007,
 //   or the area under the monotone precision envelope for VOC2010 and later.
 #include <string>
 #include <vector>
@@ -19,8 +21,8 @@ namespace rcnn {
 struct Detection {
   std::string image_id;
   int64_t label = 0;  // index into the data set's classes
-  float score = 0;
-  Box box;  // continuous coordinates in the original image
+  double score = 0;  // double: float would merge scores that differ past the 7th digit into ties
+  Box box;           // continuous coordinates in the original image
 };
 
 struct ClassAP {
@@ -40,6 +42,10 @@ struct VocEvaluation {
   std::vector<Verdict> verdicts;  // one per detection, in the order they were given
 };
 
+// The ground truth of a VOC-layout folder as the devkit scores it: its classes (classes.txt, else
+// VOC's 20), boxes exactly as annotated (not clipped, none dropped), and no image needed.
+Dataset read_voc_ground_truth(const std::string& dir, const std::string& split);
+
 // The devkit's IoU of two boxes given in continuous coordinates (equal to the plain IoU on them).
 double voc_iou(const Box& a, const Box& b);
 
@@ -51,7 +57,7 @@ std::string format_evaluation(const VocEvaluation& evaluation);
 
 // The standard results files, one per class: dir/comp4_det_<split>_<class>.txt with lines
 // `<image id> <score> <xmin> <ymin> <xmax> <ymax>` in VOC's 1-based pixels, so the official devkit
-// can score them too.
+// can score them too. Numbers are written in the shortest form that reads back exactly.
 void write_voc_results(const std::string& dir, const std::string& split, const std::vector<std::string>& classes,
                        const std::vector<Detection>& detections);
 std::vector<Detection> read_voc_results(const std::string& dir, const std::string& split,

@@ -7,6 +7,7 @@
 #include "core/kernels.h"
 #include "core/kernels/onednn.h"
 #include "ops/checks.h"
+#include "ops/ops.h"
 
 namespace rcnn {
 
@@ -36,6 +37,17 @@ Conv2dGeometry geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& o
   return g;
 }
 
+// No image, no input channel or no filter: oneDNN and cuDNN reject zero sizes, and the answer needs
+// no backend. Each output is an empty sum plus its bias, so y is the bias (PyTorch, for 0 input
+// channels, returns a (N, 0, OH, OW) tensor instead) and the gradients of x and w are zeros; the
+// sums of the empty x and w (each 0, or 0 times a weight) keep them in the graph.
+Tensor empty_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dGeometry& g) {
+  Tensor y = zeros({g.N, g.K, g.OH, g.OW}, x.options());
+  if (bias.defined()) y = y + reshape(bias, {1, g.K, 1, 1});
+  if (!should_record({&x, &w})) return y;
+  return y + (sum(x) + sum(w)) * 0.0;
+}
+
 }  // namespace
 
 void set_cpu_conv_backend(CpuConvBackend backend) { current_backend = backend; }
@@ -49,6 +61,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     check_same_kind("conv2d", x, bias);
     check(bias.shape() == Shape{g.K}, "conv2d: bias ", describe(bias), " must have shape (", g.K, ",)");
   }
+  if (g.N == 0 || g.C == 0 || g.K == 0) return empty_conv2d(x, weight, bias, g);
   Tensor y = Tensor::empty({g.N, g.K, g.OH, g.OW}, x.options());
   RCNN_CONV_KERNEL(x, conv2d_forward, x, weight, bias, g, y);
   if (should_record({&x, &weight, &bias})) {

@@ -2,6 +2,7 @@
 // next to the convolutions, so they need no fused kernel or hand-written backward.
 #include "layers/losses.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "layers/functional.h"
@@ -38,8 +39,11 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   check_floating("binary_cross_entropy_with_logits", logits);
   check(logits.shape() == target.shape(), "binary_cross_entropy_with_logits: logits ", describe(logits),
         " and target ", describe(target), " differ in shape");
-  Tensor softplus = relu(logits) + log(1.0 + exp(-abs(logits)));
-  return mean(softplus - logits * target);
+  // max(x, 0) + log(1 + exp(-|x|)) has the same values, but at x = 0 the subgradients of max and |x|
+  // are both 0, so its gradient would be -z instead of 1/2 - z: a zero-initialised layer sits there.
+  Tensor m = relu(logits).detach();
+  Tensor softplus = m + log(exp(-m) + exp(logits - m));
+  return sum(softplus - logits * target) / static_cast<double>(std::max<int64_t>(1, logits.numel()));
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, double sigma, const Tensor& weights,

@@ -19,9 +19,10 @@ static int64_t pooled_size(int64_t in, int64_t k, int64_t s, int64_t p, bool cei
 Tensor max_pool2d(const Tensor& x, MaxPool2dOptions o) {
   check_floating("max_pool2d", x);
   check(x.dim() == 4, "max_pool2d: the input must be 4-D (N, C, H, W), got ", describe(x));
+  check(o.kernel >= 1 && o.stride >= 0 && o.padding >= 0 && 2 * o.padding <= o.kernel, "max_pool2d: kernel ",
+        o.kernel, ", stride ", o.stride, ", padding ", o.padding,
+        " (need kernel >= 1, stride >= 0 where 0 means the kernel size, padding at most half the kernel)");
   const int64_t stride = o.stride > 0 ? o.stride : o.kernel;
-  check(o.kernel >= 1 && o.padding >= 0 && 2 * o.padding <= o.kernel, "max_pool2d: kernel ", o.kernel, ", padding ",
-        o.padding, " (padding must be at most half the kernel)");
   check(x.size(2) + 2 * o.padding >= o.kernel && x.size(3) + 2 * o.padding >= o.kernel, "max_pool2d: input ",
         describe(x), " is smaller than the ", o.kernel, "x", o.kernel, " window");
   Pool2dGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), o.kernel, o.kernel, 0, 0,

@@ -103,12 +103,15 @@ Tensor sqrt(const Tensor& x) {
   return out;
 }
 
-// d x^p = p x^(p-1)
+// d x^p = p x^(p-1); for p = 0 the constant 1 has gradient 0 everywhere, also at x = 0 where
+// 0 * 0^(-1) would give NaN.
 Tensor pow(const Tensor& x, double p) {
   check_floating("pow", x);
   Tensor out = unary_forward(UnaryOp::Pow, x, p);
   if (should_record({&x}))
-    record("pow", {x}, out, [x = x.detach(), p](const Tensor& g) -> Grads { return {g * pow(x, p - 1) * p}; });
+    record("pow", {x}, out, [x = x.detach(), p](const Tensor& g) -> Grads {
+      return {p == 0 ? zeros(x.shape(), g.options()) : g * pow(x, p - 1) * p};
+    });
   return out;
 }
 
@@ -138,8 +141,9 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   return out;
 }
 
-// The gradient passes where x > 0, i.e. where the output y is not 0 (0 at 0, like PyTorch): one
-// where() kernel, not a comparison and a product.
+// The gradient passes where x > 0, i.e. where the output y is not 0 (0 at 0, like PyTorch; a NaN
+// passes as NaN and lets its gradient through, as in PyTorch): one where() kernel, not a comparison
+// and a product.
 Tensor relu(const Tensor& x) {
   check_defined("relu", x);
   Tensor out = unary_forward(UnaryOp::Relu, x);

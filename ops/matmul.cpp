@@ -15,7 +15,7 @@ static int64_t batch(const Tensor& t) { return t.dim() == 3 ? t.shape()[0] : 1; 
 
 // op(a) @ op(b) for 2-D/3-D operands; shapes already checked.
 static Tensor gemm(const Tensor& a, bool ta, const Tensor& b, bool tb) {
-  const int64_t B = std::max(batch(a), batch(b));
+  const int64_t B = batch(a) == 1 ? batch(b) : batch(a);  // broadcast: a batch of 1 is shared (0 stays 0)
   Shape shape{rows(a, ta), cols(b, tb)};
   if (a.dim() == 3 || b.dim() == 3) shape.insert(shape.begin(), B);
   Tensor out = Tensor::empty(shape, a.options());

@@ -10,7 +10,10 @@ Tensor sum(const Tensor& x);  // 0-d
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
-// max's gradient goes to the first position of the maximum, like PyTorch's max(dim).
+// max's gradient goes to the first position of the maximum, like PyTorch's max(dim). A deliberate
+// difference: PyTorch's all-reduce max() (no dims) splits the gradient evenly among tied maxima;
+// ours sends it all to the first, as max(dim) and max pooling do, so one rule holds everywhere.
+// NaN ranks above every number (propagated, as in PyTorch); the max of an empty dim is an error.
 Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor argmax(const Tensor& x);  // index into the flattened tensor, 0-d int64

@@ -12,6 +12,7 @@ namespace rcnn::testing {
 namespace {
 using In = const std::vector<Tensor>&;
 constexpr Domain P = Domain::Positive;
+constexpr Domain Z = Domain::Zero;
 
 Tensor indices(const std::vector<int64_t>& v, const Shape& shape, const Tensor& like) {
   return from_vector(v, shape, like.device());
@@ -31,6 +32,7 @@ const std::vector<OpCase>& op_cases() {
       {"sqrt", {{{2, 3}, P}}, [](In x) { return sqrt(x[0]); }},
       {"pow_3", {{{2, 3}}}, [](In x) { return pow(x[0], 3); }},
       {"pow_half", {{{2, 3}, P}}, [](In x) { return pow(x[0], 0.5); }},
+      {"pow_0_at_0", {{{2, 3}, Z}}, [](In x) { return pow(x[0], 0); }},
       {"abs", {{{2, 3}}}, [](In x) { return abs(x[0]); }},
       {"clamp", {{{3, 4}}}, [](In x) { return clamp(x[0], -0.3, 0.4); }},
       {"relu", {{{3, 4}}}, [](In x) { return relu(x[0]); }},
@@ -81,11 +83,28 @@ const std::vector<OpCase>& op_cases() {
        }},
       {"binary_cross_entropy_with_logits", {{{3, 4}}, {{3, 4}, P}},
        [](In x) { return binary_cross_entropy_with_logits(x[0] * 3.0, x[1] - 0.5); }},
+      {"binary_cross_entropy_with_logits_at_0", {{{3, 4}, Z}, {{3, 4}, P}},
+       [](In x) { return binary_cross_entropy_with_logits(x[0], x[1] - 0.5); }},
       {"smooth_l1_loss", {{{4, 4}}, {{4, 4}}},
        [](In x) {
          Tensor fg = from_vector<double>({1, 0, 1, 1}, {4, 1}).to(x[0].dtype()).to(x[0].device());
          return smooth_l1_loss(x[0], x[1], 3.0, fg, 4.0);
        }},
+      // zero-size dims: empty results, empty gradients (detection has images without boxes)
+      {"softmax_no_rows", {{{0, 5}}}, [](In x) { return softmax(x[0], 1); }},
+      {"log_softmax_no_rows", {{{0, 5}}}, [](In x) { return log_softmax(x[0], 1); }},
+      {"max_dim_no_rows", {{{0, 5}}}, [](In x) { return max(x[0], {1}); }},
+      {"sort_no_rows", {{{0, 5}}}, [](In x) { return sort(x[0], 1).values; }},
+      {"topk_no_rows", {{{0, 5}}}, [](In x) { return topk(x[0], 2).values; }},
+      {"gather_no_rows", {{{0, 3}}}, [](In x) { return gather(x[0], 1, indices({}, {0, 2}, x[0])); }},
+      {"index_select_none", {{{4, 3}}}, [](In x) { return index_select(x[0], 0, indices({}, {0}, x[0])); }},
+      {"sum_no_rows", {{{0, 3}}}, [](In x) { return sum(x[0], {0}); }},
+      {"matmul_empty_inner", {{{2, 0}}, {{0, 3}}}, [](In x) { return matmul(x[0], x[1]); }},
+      {"conv2d_no_images", {{{0, 2, 5, 5}}, {{3, 2, 3, 3}}, {{3}}}, [](In x) { return conv2d(x[0], x[1], x[2]); }},
+      {"max_pool2d_no_images", {{{0, 2, 4, 4}}}, [](In x) { return max_pool2d(x[0]); }},
+      {"linear_no_rows", {{{0, 3}}, {{5, 3}}, {{5}}}, [](In x) { return linear(x[0], x[1], x[2]); }},
+      // PyTorch gives NaN for a loss over nothing; ours is 0 (layers/losses.h), so no reference
+      {"cross_entropy_no_rows", {{{0, 4}}}, [](In x) { return cross_entropy(x[0], indices({}, {0}, x[0])); }, false},
       {"dropout",
        {{{4, 5}}},
        [](In x) {
@@ -97,6 +116,12 @@ const std::vector<OpCase>& op_cases() {
   return cases;
 }
 
+std::vector<Tensor> make_inputs_with_empty_dim(const OpCase& c, int64_t dim, uint64_t seed) {
+  OpCase emptied = c;
+  emptied.inputs[0].shape[dim] = 0;
+  return make_inputs(emptied, seed);
+}
+
 std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed) {
   Generator gen(seed);
   std::vector<Tensor> inputs;
@@ -106,6 +131,8 @@ std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed) {
     for (int64_t i = 0; i < t.numel(); ++i) {
       if (spec.domain == Domain::Positive)
         p[i] = 0.5 + p[i];
+      else if (spec.domain == Domain::Zero)
+        p[i] = 0;
       else
         p[i] = (p[i] < 0.5 ? -1 : 1) * (0.05 + 0.95 * std::abs(2 * p[i] - 1));
     }

@@ -10,8 +10,9 @@
 namespace rcnn::testing {
 
 // Positive: values in [0.5, 1.5] (log, sqrt, division). Any: values in [-1, 1], at least 0.05 from
-// 0, so kinks (abs, relu) sit far from the finite-difference step.
-enum class Domain { Any, Positive };
+// 0, so kinks (abs, relu) sit far from the finite-difference step. Zero: exactly 0, for ops that are
+// smooth there but whose formula is not (a gradient written as 0 * 0^-1, or two kinks that cancel).
+enum class Domain { Any, Positive, Zero };
 
 struct InputSpec {
   Shape shape;
@@ -29,5 +30,9 @@ struct OpCase {
 const std::vector<OpCase>& op_cases();
 // Inputs for a case drawn from a seeded generator (float64, CPU, requires_grad set).
 std::vector<Tensor> make_inputs(const OpCase& c, uint64_t seed);
+// The same with dim `dim` of the first input made 0, so that every op, present and future, meets a
+// zero-size dim (detection has images without boxes and classes without detections). The op must
+// then give a result or throw rcnn::Error, on both devices alike; it must never crash.
+std::vector<Tensor> make_inputs_with_empty_dim(const OpCase& c, int64_t dim, uint64_t seed);
 
 }  // namespace rcnn::testing

@@ -1,6 +1,9 @@
 // CPU vs CUDA: every op of the shared table (forward and every input gradient) and the
 // non-differentiable ops, compared in float32. Always compiled; skipped, and said so, without a GPU.
+#include <limits>
+
 #include "core/rng.h"
+#include "layers/pool2d.h"
 #include "cuda/runtime.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
@@ -37,6 +40,50 @@ TEST_CASE("CUDA: every differentiable op matches the CPU, forward and backward")
         if (cpu_in[i].requires_grad()) check_close(gpu_in[i].grad().cpu(), cpu_in[i].grad(), 1e-4, 1e-4);
     }
   }
+}
+
+// What make_inputs_with_empty_dim feeds every op on the CPU (tests/test_edges.cpp): the GPU must give
+// the same result, or throw as the CPU does.
+TEST_CASE("CUDA: every op of the table with a zero-size dim behaves as on the CPU") {
+  if (!have_gpu()) return;
+  for (const auto& c : rcnn::testing::op_cases()) {
+    for (int64_t d = 0; d < static_cast<int64_t>(c.inputs[0].shape.size()); ++d) {
+      CAPTURE(c.name);
+      CAPTURE(d);
+      std::vector<Tensor> cpu_in, gpu_in;
+      for (const Tensor& t : rcnn::testing::make_inputs_with_empty_dim(c, d, 3)) {
+        Tensor c32 = t.detach().to(kFloat32), g32 = c32.to(Device::cuda());
+        cpu_in.push_back(t.requires_grad() ? c32.requires_grad_() : c32);
+        gpu_in.push_back(t.requires_grad() ? g32.requires_grad_() : g32);
+      }
+      Tensor y_cpu;
+      try {
+        y_cpu = c.f(cpu_in);
+      } catch (const Error&) {
+        CHECK_THROWS_AS(c.f(gpu_in), Error);
+        continue;
+      }
+      Tensor y_gpu = c.f(gpu_in);
+      check_close(y_gpu.cpu(), y_cpu);
+      y_cpu.backward(ones(y_cpu.shape()));
+      y_gpu.backward(ones(y_gpu.shape(), Device::cuda()));
+      for (size_t i = 0; i < cpu_in.size(); ++i)
+        if (cpu_in[i].grad().defined()) check_close(gpu_in[i].grad().cpu(), cpu_in[i].grad());
+    }
+  }
+}
+
+TEST_CASE("CUDA: NaN ranks above every number in max, argmax, pooling and sort, as on the CPU") {
+  if (!have_gpu()) return;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x = tensor({1, nan, 0.5, nan, -1}), gx = x.to(Device::cuda());
+  CHECK(argmax(gx, 0).item() == 1);
+  CHECK(std::isnan(max(gx).item()));
+  check_close(sort(gx).indices.cpu(), sort(x).indices);
+  check_close(sort(gx, 0, true).indices.cpu(), sort(x, 0, true).indices);
+  check_close(relu(gx).cpu(), relu(x));
+  Tensor plane = from_vector<float>({1, float(nan), 0.5f, 0}, {1, 1, 2, 2});
+  CHECK(std::isnan(max_pool2d(plane.to(Device::cuda())).item()));
 }
 
 TEST_CASE("CUDA: non-differentiable ops, dtypes and large shapes match the CPU") {

@@ -205,6 +205,48 @@ TEST_CASE("VOC folders: missing lists, annotations and images") {
   CHECK(d.items[0].id == "000001");
 }
 
+TEST_CASE("VOC flags: 0/1 and false/true are read, anything else names file and field") {
+  std::vector<std::string> w;
+  const std::string box = "<xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax>";
+  Annotation a = parse_voc_annotation(voc_xml(voc_object("cat", box, "<difficult>true</difficult>") +
+                                              voc_object("cat", box, "<difficult> 0 </difficult><truncated>false</truncated>")),
+                                      "f.xml", kTwo, w);
+  CHECK(a.objects[0].difficult);
+  CHECK_FALSE(a.objects[1].difficult);
+  CHECK_THROWS_WITH_AS(parse_voc_annotation(voc_xml(voc_object("cat", box, "<difficult>yes</difficult>")), "y.xml", kTwo, w),
+                       doctest::Contains("y.xml: <difficult> in object 0 is 'yes'"), Error);
+}
+
+TEST_CASE("VOC for evaluation: boxes as annotated, no images needed") {
+  std::vector<std::string> w;
+  const std::string xml = voc_xml(voc_object("cat", "<xmin>-5</xmin><ymin>1</ymin><xmax>500</xmax><ymax>5</ymax>") +
+                                  voc_object("dog", "<xmin>8</xmin><ymin>8</ymin><xmax>3</xmax><ymax>9</ymax>"));
+  Annotation raw = parse_voc_annotation(xml, "r.xml", kTwo, w, /*clip_boxes=*/false);
+  REQUIRE(raw.objects.size() == 2);  // neither clipped nor dropped: the devkit scores them as written
+  CHECK(raw.objects[0].box == Box{-6, 0, 500, 5});
+  CHECK(raw.objects[1].box == Box{7, 7, 3, 9});
+  CHECK(w.empty());
+}
+
+TEST_CASE("data set text files: CRLF, trailing spaces and a byte-order mark are not part of a name") {
+  TempDir dir("voc_text");
+  write_file(dir / "classes.txt", "\xEF\xBB\xBF" "cat\r\ndog \r\n\r\n");
+  CHECK(read_classes(dir.path.string()) == kTwo);
+  write_file(dir / "ImageSets/Main/test.txt", "\xEF\xBB\xBF" "000001\r\n 000002 \r\n");
+  write_file(dir / "Annotations/000001.xml", voc_xml(voc_object("dog\r", "<xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax>")));
+  write_file(dir / "Annotations/000002.xml", voc_xml(""));
+  VocReadOptions options;
+  options.classes = kTwo;
+  options.missing_image = OnMissingImage::Ignore;
+  Dataset d = read_voc(dir.path.string(), "test", options);
+  REQUIRE(d.items.size() == 2);
+  CHECK(d.items[1].id == "000002");
+  CHECK(d.items[0].objects.at(0).label == 1);
+  // What cannot be trimmed is shown: a byte-order mark inside an id is written out in the message.
+  write_file(dir / "ImageSets/Main/odd.txt", "00\xEF\xBB\xBF" "0003\n");
+  CHECK_THROWS_WITH_AS(read_voc(dir.path.string(), "odd", options), doctest::Contains("00\\ufeff0003.xml"), Error);
+}
+
 TEST_CASE("generated shapes round-trip exactly through the VOC reader and are deterministic") {
   TempDir a("shapes_a"), b("shapes_b");
   Dataset made = generate_shapes({a.path.string(), 30, 7});

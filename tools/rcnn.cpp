@@ -52,9 +52,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"07", "area"}));
   cmd->add_option("--plots", o->plots, "write a precision-recall curve per class (PNG) into this folder");
   cmd->callback([o] {
-    VocReadOptions read;
-    read.classes = read_classes(o->data);
-    Dataset gt = read_voc(o->data, o->split, read);
+    Dataset gt = read_voc_ground_truth(o->data, o->split);
     VocEvaluation e = evaluate_voc(gt, read_voc_results(o->results, o->split, gt.classes), o->metric == "07");
     if (!o->plots.empty()) {
       std::filesystem::create_directories(o->plots);

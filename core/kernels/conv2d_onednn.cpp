@@ -71,61 +71,80 @@ void finish_output(memory& produced, memory& user) {
   if (produced != user) dnnl::reorder(produced, user).execute(stream(), produced, user);
 }
 
+// oneDNN's own messages name neither our op nor the shapes ("could not create a descriptor for a
+// dilated convolution forward propagation primitive"): rethrow them with both.
+template <class F>
+void naming_errors(const char* pass, const Conv2dGeometry& g, F&& f) {
+  try {
+    f();
+  } catch (const dnnl::error& e) {
+    throw Error(concat_message("conv2d ", pass, " (oneDNN): input (", g.N, ", ", g.C, ", ", g.H, ", ", g.W,
+                               "), weight (", g.K, ", ", g.C, ", ", g.R, ", ", g.S, "), stride ", g.stride_h,
+                               ", padding ", g.pad_h, ", dilation ", g.dilation_h, ": ", e.what()));
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
-  Shapes s(g);
-  auto pd = forward_desc(s, b.defined());
-  memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
-  memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
-  memory user_dst = user_memory(s.dst, tag::nchw, y);
-  memory dst = as_output(user_dst, pd.dst_desc());
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-  if (b.defined()) args[DNNL_ARG_BIAS] = user_memory(s.bias, tag::x, b);
-  dnnl::convolution_forward(pd).execute(stream(), args);
-  finish_output(dst, user_dst);
-  stream().wait();
+  naming_errors("forward", g, [&] {
+    Shapes s(g);
+    auto pd = forward_desc(s, b.defined());
+    memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
+    memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+    memory user_dst = user_memory(s.dst, tag::nchw, y);
+    memory dst = as_output(user_dst, pd.dst_desc());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    if (b.defined()) args[DNNL_ARG_BIAS] = user_memory(s.bias, tag::x, b);
+    dnnl::convolution_forward(pd).execute(stream(), args);
+    finish_output(dst, user_dst);
+    stream().wait();
+  });
 }
 
 void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
-  Shapes s(g);
-  auto hint = forward_desc(s, false);
-  dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, s.src_desc(), any(s.weights),
-                                             any(s.dst), s.strides, s.dilates, s.padding, s.padding);
-  dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), hint);
-  memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
-  memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
-  memory user_diff_src = user_memory(s.src, tag::nchw, gx);
-  memory diff_src = as_output(user_diff_src, pd.diff_src_desc());
-  dnnl::convolution_backward_data(pd).execute(
-      stream(), {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
-  finish_output(diff_src, user_diff_src);
-  stream().wait();
+  naming_errors("backward (input)", g, [&] {
+    Shapes s(g);
+    auto hint = forward_desc(s, false);
+    dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, s.src_desc(), any(s.weights),
+                                               any(s.dst), s.strides, s.dilates, s.padding, s.padding);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), hint);
+    memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
+    memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+    memory user_diff_src = user_memory(s.src, tag::nchw, gx);
+    memory diff_src = as_output(user_diff_src, pd.diff_src_desc());
+    dnnl::convolution_backward_data(pd).execute(
+        stream(), {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
+    finish_output(diff_src, user_diff_src);
+    stream().wait();
+  });
 }
 
 void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
                             const Tensor& gb) {
-  Shapes s(g);
-  const bool with_bias = gb.defined();
-  auto hint = forward_desc(s, with_bias);
-  using dnnl::convolution_backward_weights;
-  auto algo = dnnl::algorithm::convolution_direct;
-  memory::desc bias{s.bias, memory::data_type::f32, tag::x};
-  auto desc = with_bias ? convolution_backward_weights::desc(algo, s.src_desc(), any(s.weights), bias, any(s.dst),
-                                                             s.strides, s.dilates, s.padding, s.padding)
-                        : convolution_backward_weights::desc(algo, s.src_desc(), any(s.weights), any(s.dst), s.strides,
-                                                             s.dilates, s.padding, s.padding);
-  convolution_backward_weights::primitive_desc pd(desc, engine(), hint);
-  memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
-  memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
-  memory user_diff_weights = user_memory(s.weights, tag::oihw, gw);
-  memory diff_weights = as_output(user_diff_weights, pd.diff_weights_desc());
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
-  if (with_bias) args[DNNL_ARG_DIFF_BIAS] = user_memory(s.bias, tag::x, gb);
-  convolution_backward_weights(pd).execute(stream(), args);
-  finish_output(diff_weights, user_diff_weights);
-  stream().wait();
+  naming_errors("backward (weight)", g, [&] {
+    Shapes s(g);
+    const bool with_bias = gb.defined();
+    auto hint = forward_desc(s, with_bias);
+    using dnnl::convolution_backward_weights;
+    auto algo = dnnl::algorithm::convolution_direct;
+    memory::desc bias{s.bias, memory::data_type::f32, tag::x};
+    auto desc = with_bias ? convolution_backward_weights::desc(algo, s.src_desc(), any(s.weights), bias, any(s.dst),
+                                                               s.strides, s.dilates, s.padding, s.padding)
+                          : convolution_backward_weights::desc(algo, s.src_desc(), any(s.weights), any(s.dst), s.strides,
+                                                               s.dilates, s.padding, s.padding);
+    convolution_backward_weights::primitive_desc pd(desc, engine(), hint);
+    memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
+    memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
+    memory user_diff_weights = user_memory(s.weights, tag::oihw, gw);
+    memory diff_weights = as_output(user_diff_weights, pd.diff_weights_desc());
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
+    if (with_bias) args[DNNL_ARG_DIFF_BIAS] = user_memory(s.bias, tag::x, gb);
+    convolution_backward_weights(pd).execute(stream(), args);
+    finish_output(diff_weights, user_diff_weights);
+    stream().wait();
+  });
 }
 
 }  // namespace rcnn::onednn

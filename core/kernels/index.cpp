@@ -5,7 +5,10 @@
 
 namespace rcnn::cpu {
 
+// An empty output (or source) has nothing to move; returning first also keeps the division below
+// from a zero (outer * inner).
 void gather(IndexMode mode, const Tensor& x, Slab s, const Tensor& index, const Tensor& out) {
+  if (out.numel() == 0) return;
   const int64_t m = mode == IndexMode::Select ? index.numel() : index.numel() / (s.outer * s.inner);
   const int64_t* idx = index.data<int64_t>();
   RCNN_DISPATCH(x.dtype(), T, {
@@ -22,6 +25,7 @@ void gather(IndexMode mode, const Tensor& x, Slab s, const Tensor& index, const 
 }
 
 void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s, const Tensor& out) {
+  if (src.numel() == 0) return;
   const int64_t m = mode == IndexMode::Select ? index.numel() : index.numel() / (s.outer * s.inner);
   const int64_t* idx = index.data<int64_t>();
   RCNN_DISPATCH(src.dtype(), T, {

@@ -1,7 +1,8 @@
-// CPU max pooling. Forward takes the maximum of each window (padding never wins); backward routes
-// each output's gradient to the first maximum of its window, found again rather than stored.
+// CPU max pooling. Forward takes the maximum of each window (padding never wins, a NaN always does);
+// backward routes each output's gradient to the first maximum of its window, found again rather than stored.
 #include "core/kernels.h"
 #include "core/kernels/parallel.h"
+#include "core/scalar_ops.h"
 
 namespace rcnn::cpu {
 
@@ -20,7 +21,7 @@ inline void for_each_window(const T* plane, const Pool2dGeometry& g, Visit&& vis
       T best_value = plane[best];
       for (int64_t h = h0; h < h1; ++h)
         for (int64_t w = w0; w < w1; ++w)
-          if (plane[h * g.W + w] > best_value) best = h * g.W + w, best_value = plane[best];
+          if (ranks_above(plane[h * g.W + w], best_value)) best = h * g.W + w, best_value = plane[best];
       visit(oh * g.OW + ow, best);
     }
   }

@@ -1,6 +1,7 @@
 // CPU reductions along one dim of an (outer, n, inner) slab.
 #include "core/kernels.h"
 #include "core/kernels/parallel.h"
+#include "core/scalar_ops.h"
 
 namespace rcnn::cpu {
 
@@ -36,7 +37,7 @@ void argmax_dim(const Tensor& x, Slab s, const Tensor& out) {
             const T* base = in + (r / s.inner) * s.n * s.inner + r % s.inner;
             int64_t best = 0;
             for (int64_t j = 1; j < s.n; ++j)
-              if (base[j * s.inner] > base[best * s.inner]) best = j;
+              if (ranks_above(base[j * s.inner], base[best * s.inner])) best = j;
             o[r] = best;
           }
         },

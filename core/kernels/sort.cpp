@@ -1,9 +1,11 @@
-// CPU sort: the stable permutation that orders each row.
+// CPU sort: the stable permutation that orders each row. NaN ranks above every number (last when
+// ascending, first when descending, as in PyTorch): `<` alone is no strict weak order with NaN.
 #include <algorithm>
 #include <numeric>
 
 #include "core/kernels.h"
 #include "core/kernels/parallel.h"
+#include "core/scalar_ops.h"
 
 namespace rcnn::cpu {
 
@@ -19,9 +21,9 @@ void sort_rows(const Tensor& x, Slab s, bool descending, const Tensor& indices) 
             int64_t* idx = out + r * s.n;
             std::iota(idx, idx + s.n, int64_t{0});
             if (descending)
-              std::stable_sort(idx, idx + s.n, [&](int64_t a, int64_t c) { return row[a] > row[c]; });
+              std::stable_sort(idx, idx + s.n, [&](int64_t a, int64_t c) { return ranks_above(row[a], row[c]); });
             else
-              std::stable_sort(idx, idx + s.n, [&](int64_t a, int64_t c) { return row[a] < row[c]; });
+              std::stable_sort(idx, idx + s.n, [&](int64_t a, int64_t c) { return ranks_above(row[c], row[a]); });
           }
         },
         1);

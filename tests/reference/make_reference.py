@@ -25,7 +25,7 @@ import safetensors_io  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(0)
-A, P = "any", "positive"
+A, P, Z = "any", "positive", "zero"
 C = "constant"  # a positive input that is not differentiated (class weights)
 
 
@@ -45,6 +45,7 @@ CASES = {
     "sqrt": ([((2, 3), P)], lambda x: torch.sqrt(x[0])),
     "pow_3": ([((2, 3), A)], lambda x: torch.pow(x[0], 3)),
     "pow_half": ([((2, 3), P)], lambda x: torch.pow(x[0], 0.5)),
+    "pow_0_at_0": ([((2, 3), Z)], lambda x: torch.pow(x[0], 0)),
     "abs": ([((2, 3), A)], lambda x: torch.abs(x[0])),
     "clamp": ([((3, 4), A)], lambda x: torch.clamp(x[0], -0.3, 0.4)),
     "relu": ([((3, 4), A)], lambda x: torch.relu(x[0])),
@@ -91,9 +92,23 @@ CASES = {
                       lambda x: F.cross_entropy(x[0] * 2.0, idx([2, -1, 0, 3, 2], (5,)), weight=x[1], ignore_index=-1)),
     "binary_cross_entropy_with_logits": ([((3, 4), A), ((3, 4), P)],
                                          lambda x: F.binary_cross_entropy_with_logits(x[0] * 3.0, x[1] - 0.5)),
+    "binary_cross_entropy_with_logits_at_0": ([((3, 4), Z), ((3, 4), P)],
+                                              lambda x: F.binary_cross_entropy_with_logits(x[0], x[1] - 0.5)),
     # Fast R-CNN's smooth L1 with sigma = 3: PyTorch's beta = 1 / sigma^2 scaled by sigma^2 ... written out:
     "smooth_l1_loss": ([((4, 4), A), ((4, 4), A)], lambda x: smooth_l1(x[0], x[1], 3.0,
                                                                          torch.tensor([[1.0], [0.0], [1.0], [1.0]]), 4.0)),
+    "softmax_no_rows": ([((0, 5), A)], lambda x: F.softmax(x[0], 1)),
+    "log_softmax_no_rows": ([((0, 5), A)], lambda x: F.log_softmax(x[0], 1)),
+    "max_dim_no_rows": ([((0, 5), A)], lambda x: x[0].max(dim=1).values),
+    "sort_no_rows": ([((0, 5), A)], lambda x: x[0].sort(dim=1).values),
+    "topk_no_rows": ([((0, 5), A)], lambda x: x[0].topk(2, dim=1).values),
+    "gather_no_rows": ([((0, 3), A)], lambda x: x[0].gather(1, idx([], (0, 2)))),
+    "index_select_none": ([((4, 3), A)], lambda x: x[0].index_select(0, idx([], (0,)))),
+    "sum_no_rows": ([((0, 3), A)], lambda x: x[0].sum(dim=0)),
+    "matmul_empty_inner": ([((2, 0), A), ((0, 3), A)], lambda x: x[0] @ x[1]),
+    "conv2d_no_images": ([((0, 2, 5, 5), A), ((3, 2, 3, 3), A), ((3,), A)], lambda x: F.conv2d(x[0], x[1], x[2])),
+    "max_pool2d_no_images": ([((0, 2, 4, 4), A)], lambda x: F.max_pool2d(x[0], 2, 2)),
+    "linear_no_rows": ([((0, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
 }
 
 
@@ -106,6 +121,8 @@ def smooth_l1(x, t, sigma, weights, normalizer):
 
 def make_input(shape, domain):
     u = torch.rand(shape, dtype=torch.float64)
+    if domain == Z:
+        return torch.zeros(shape, dtype=torch.float64)
     if domain in (P, C):
         return 0.5 + u
     return torch.where(u < 0.5, -1.0, 1.0) * (0.05 + 0.95 * (2 * u - 1).abs())
