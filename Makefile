@@ -18,7 +18,11 @@ NVCC ?= $(CUDA_HOME)/bin/nvcc
 
 CONFIG := cpu
 CXXFLAGS := -std=c++17 -Wall -Wextra -fopenmp -I. -MMD -MP
-LDLIBS := -fopenmp -lopenblas -ldnnl -lstb -lpugixml -lz -lpthread
+# OpenBLAS (float64 GEMM only) from Debian's OpenMP build, named by path so that the system's BLAS
+# alternative stays as it is: one OpenMP thread pool for everything (core/threads.h).
+OPENBLAS_OPENMP := /usr/lib/x86_64-linux-gnu/openblas-openmp
+LDLIBS := -Wl,--undefined=rcnn_preinit_openmp -fopenmp -L$(OPENBLAS_OPENMP) -Wl,-rpath,$(OPENBLAS_OPENMP) -lopenblas \
+  -ldnnl -lstb -lpugixml -lz -lpthread
 ifeq ($(DEBUG),1)
   CXXFLAGS += -O0 -g
   CONFIG := $(CONFIG)-debug
@@ -100,7 +104,8 @@ demo: deps
 	@scripts/get-sample-image.sh data/chelsea.png
 	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
 
-# Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each.
+# Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each, then
+# chapter 04's training step quiet and beside two busy processes.
 bench: deps
 	@$(MAKE) --no-print-directory benchmarks
 	@scripts/deps.sh --reference
@@ -110,6 +115,7 @@ bench: deps
 	  /usr/bin/python3 $(PEERS)/conv_bench.py --threads 2 --reps 10 --json-out $(BUILD)/bench/peer_conv.json > $(BUILD)/bench/peer_conv.log; \
 	fi
 	$(BUILD)/bin/bench_conv --threads 2 --reps 10 --peer $(BUILD)/bench/peer_conv.json --out bench/results.json
+	$(BUILD)/bin/bench_train --threads 2 --busy 2 --out bench/results_train.json
 
 # libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

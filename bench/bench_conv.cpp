@@ -1,19 +1,18 @@
 // make bench: conv2d forward and forward+backward on VGG16's layer shapes at a 600x1000 input and on
-// the small backbone's at 256x256, with both CPU paths (oneDNN, im2col + OpenBLAS), and sgemm GFLOP/s;
+// the small backbone's at 256x256, with both CPU paths (oneDNN, im2col + GEMM), and sgemm GFLOP/s;
 // side by side with PyTorch's numbers from ../shared/peers/conv_bench.py taken in the same run.
 // Prints a table and writes bench/results.json (op, shape, backend, ours_ms, peer_ms, ratio).
 // With --device cuda the same shapes run through cuDNN and cuBLAS, timed with a device synchronize
 // around each call, beside bench/peer_conv_cuda.py (PyTorch on the same GPU, FP32 without TF32).
 //   bench_conv [--device cpu|cuda] [--threads 2] [--reps 10] [--peer peer.json] [--out FILE] [--only TEXT]
-#include <cblas.h>
-#include <omp.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/kernels/blas.h"
 #include "core/rng.h"
+#include "core/threads.h"
 #include "core/timing.h"
 #include "cuda/runtime.h"
 #include "layers/conv2d.h"
@@ -70,8 +69,7 @@ int main(int argc, char** argv) try {
   const Device device = on_gpu ? Device::cuda() : Device::cpu();
   // A GPU call only queues work: wait for it inside the timed region.
   auto timed = [&](auto&& f) { return median_ms([&] { f(); if (on_gpu) cuda::synchronize(); }, reps, 3); };
-  omp_set_num_threads(threads);
-  openblas_set_num_threads(threads);
+  set_cpu_threads(threads);
 
   json peer = json::object();
   if (!peer_path.empty()) {
@@ -95,12 +93,15 @@ int main(int argc, char** argv) try {
     std::fflush(stdout);
   };
 
-  if (on_gpu) std::printf("device %s\n", cuda::device_name(0).c_str());
+  if (on_gpu)
+    std::printf("device %s\n", cuda::device_name(0).c_str());
+  else
+    std::printf("GEMM %s\n", cpu::gemm_kernels().c_str());
   std::printf("threads %d, median of %d\n%-15s %-26s %-17s %10s %10s %7s %8s\n", threads, reps, "op", "shape",
               "backend", "ours ms", "peer ms", "ratio", "GFLOP/s");
   Generator gen(0);
   std::vector<std::pair<CpuConvBackend, std::string>> backends = {{CpuConvBackend::OneDNN, "oneDNN(default)"},
-                                                                   {CpuConvBackend::Im2col, "im2col+OpenBLAS"}};
+                                                                   {CpuConvBackend::Im2col, "im2col+GEMM"}};
   if (on_gpu) backends = {{CpuConvBackend::OneDNN, "cuDNN"}};  // the CPU choice does not apply
   for (const ConvShape& s : kConvShapes) {
     if (s.name.find(only) == std::string::npos) continue;
@@ -127,10 +128,11 @@ int main(int argc, char** argv) try {
     const double gflop = 2.0 * s.m * s.n * s.k / 1e9;
     double ms = timed([&] { matmul(a, b); });
     auto same = [&](const json& r) { return r["shape"] == s.name && r["lib"] == "torch.matmul" && r["threads"] == threads; };
-    add("sgemm", s.name, on_gpu ? "cuBLAS" : "OpenBLAS", ms, peer_ms(peer, "gemm", same, "time_s"), gflop);
+    add("sgemm", s.name, on_gpu ? "cuBLAS" : "oneDNN sgemm", ms, peer_ms(peer, "gemm", same, "time_s"), gflop);
   }
   json result = {{"threads", threads}, {"reps", reps}, {"rows", rows}};
-  if (on_gpu) result["device"] = cuda::device_name(0);
+  result["device"] = on_gpu ? cuda::device_name(0) : "cpu";
+  if (!on_gpu) result["gemm_kernels"] = cpu::gemm_kernels();
   std::ofstream(out_path) << result.dump(1) << "\n";
   std::printf("wrote %s\n", out_path.c_str());
   return 0;

@@ -1,4 +1,6 @@
 // core/: Tensor, factories, conversions, element access, errors.
+#include <cstdlib>
+
 #include "core/block_cache.h"
 #include "core/rng.h"
 #include "ops/ops.h"
@@ -100,4 +102,10 @@ TEST_CASE("host memory: freed blocks are cached by size class and handed out aga
 TEST_CASE("moving to a GPU fails clearly when there is none") {
   if (cuda::available()) return;
   CHECK_THROWS_AS(zeros({2}).to(Device::cuda()), Error);
+}
+
+TEST_CASE("programs start with a short OpenMP spin-wait (core/threads.cpp), unless the user chose one") {
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  REQUIRE(spin != nullptr);  // set before libgomp started, by the restart in .preinit_array
+  MESSAGE("GOMP_SPINCOUNT=", spin);
 }

@@ -1,4 +1,4 @@
-// CPU convolution, the reference path: im2col + GEMM (OpenBLAS), the way chapter 03 explains it.
+// CPU convolution, the reference path: im2col + GEMM (core/kernels/blas.h), the way chapter 03 explains it.
 // For each image, im2col unrolls every R x S window of every channel into a column, so the
 // convolution becomes one matrix product:  y (K, OH*OW) = w (K, C*R*S) @ cols (C*R*S, OH*OW) + b.
 // Backward: d cols = w^T @ dy (then col2im sums the columns back into the image), dw = dy @ cols^T,

@@ -18,19 +18,10 @@
 #include "layers/modules.h"
 #include "layers/safetensors.h"
 #include "layers/sgd.h"
+#include "models/small_cnn.h"
 #include "ops/ops.h"
 
 using namespace rcnn;
-
-// (N, 1, 28, 28) -> conv 3x3 32 -> ReLU -> pool -> (N, 32, 14, 14) -> conv 3x3 64 -> ReLU -> pool
-// -> (N, 64, 7, 7) -> flatten -> linear 3136 -> 10 class scores.
-static std::shared_ptr<nn::Sequential> small_cnn(Generator& gen) {
-  return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<Module>>{
-      std::make_shared<nn::Conv2d>(1, 32, 3, Conv2dOptions{1, 1, 1}, true, gen), std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::MaxPool2d>(), std::make_shared<nn::Conv2d>(32, 64, 3, Conv2dOptions{1, 1, 1}, true, gen),
-      std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(), std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(64 * 7 * 7, 10, true, gen)});
-}
 
 // The fraction of images whose highest score is the true class.
 static double accuracy(Module& model, const datasets::LabelledImages& data) {
@@ -65,7 +56,7 @@ int main(int argc, char** argv) try {
             << " test images of " << train.class_names.size() << " classes\n";
 
   Generator gen(2024);
-  auto model = small_cnn(gen);
+  auto model = models::small_cnn(gen);  // models/small_cnn.h draws it
   const int64_t batch_size = 64;
   // lr 0.02 with momentum 0.9, ten times smaller for the last third of the epochs; weight decay 5e-4.
   const double lr = 0.02;
