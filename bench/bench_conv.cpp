@@ -111,8 +111,14 @@ int main(int argc, char** argv) try {
     for (const auto& [backend, name] : backends) {
       set_cpu_conv_backend(backend);
       auto same = [&, name = name](const json& r) { return r["shape"] == s.name && r["backend"] == name; };
-      double fwd = timed([&] { NoGradGuard g; conv2d(x, w, b, {1, 1, 1}); });
+      auto forward = [&] { NoGradGuard g; conv2d(x, w, b, {1, 1, 1}); };
+      double fwd = timed(forward);
       add("conv2d fwd", s.name, name, fwd, peer_ms(peer, "conv", same, "fwd_s"), gflop);
+      if (on_gpu) {  // the CPU's share: when it is near the total, the call is bound by the host, not the GPU
+        rows.back()["host_ms"] = median_ms(forward, reps);
+        cuda::synchronize();
+        std::printf("%15s host time per call (no sync): %.3f ms\n", "", rows.back()["host_ms"].get<double>());
+      }
       Tensor xg = x.detach().requires_grad_(), wg = w.detach().requires_grad_(), bg = b.detach().requires_grad_();
       double fwdbwd = timed([&] {
         xg.zero_grad(), wg.zero_grad(), bg.zero_grad();

@@ -1,9 +1,11 @@
 // CUDA twin of core/kernels/conv2d.cpp through cuDNN: forward, backward data, backward filter and
-// bias. The algorithm for each geometry is chosen once (cuDNN's heuristics, the fastest whose
-// workspace fits) and remembered; workspaces come from the caching allocator, so they are reused.
+// bias. Each geometry gets a plan once: its descriptors and, per pass, the algorithm (cuDNN's
+// heuristics, the fastest whose workspace fits); workspaces come from the caching allocator.
 // Math is plain FP32 (no TF32), so results match the CPU within float rounding.
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include "core/kernels.h"
@@ -58,20 +60,36 @@ GeometryKey key_of(const Conv2dGeometry& g, DType t) {
           g.dilation_h, g.dilation_w};
 }
 
-// The first (fastest) algorithm of cuDNN's ranked list that succeeds within the workspace limit,
-// asked once per geometry. `rank` calls the matching cudnnGet...Algorithm_v7.
-template <class Perf, class Rank>
-Perf choose(std::map<GeometryKey, Perf>& cache, const GeometryKey& key, Rank rank) {
+// What one geometry needs on every call, built once: its descriptors and, per pass, the algorithm.
+struct Plan {
+  Plan(const Conv2dGeometry& g, DType dtype) : d(g, dtype) {}
+  ConvDescriptors d;
+  std::optional<cudnnConvolutionFwdAlgoPerf_t> forward;
+  std::optional<cudnnConvolutionBwdDataAlgoPerf_t> backward_input;
+  std::optional<cudnnConvolutionBwdFilterAlgoPerf_t> backward_weight;
+};
+
+// Plans live as long as the program (a few per layer and image size).
+Plan& plan_for(const Conv2dGeometry& g, DType dtype) {
+  static std::map<GeometryKey, std::unique_ptr<Plan>> plans;
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
+  std::unique_ptr<Plan>& p = plans[key_of(g, dtype)];
+  if (!p) p = std::make_unique<Plan>(g, dtype);
+  return *p;
+}
+
+// The first (fastest) algorithm of cuDNN's ranked list that succeeds within the workspace limit,
+// asked once per geometry and pass. `rank` calls the matching cudnnGet...Algorithm_v7.
+template <class Perf, class Rank>
+Perf choose(std::optional<Perf>& chosen, Rank rank) {
+  if (chosen) return *chosen;
   constexpr int kMax = 16;
   Perf perf[kMax];
   int found = 0;
   rank(kMax, &found, perf);
   for (int i = 0; i < found; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kMaxWorkspace) return cache[key] = perf[i];
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kMaxWorkspace) return *(chosen = perf[i]);
   throw Error("conv2d: cuDNN found no algorithm for this convolution");
 }
 
@@ -100,23 +118,22 @@ const void* zero() {
   return &v;
 }
 
-// The frame all three cuDNN calls share: descriptors, the algorithm remembered for this geometry
-// (`rank` asks cuDNN for its list), and a workspace of the size that algorithm needs.
+// The frame all three cuDNN calls share: the geometry's plan (descriptors, the algorithm remembered for
+// this pass; `rank` asks cuDNN for its list the first time) and a workspace of the size it needs.
 template <class Perf, class Rank, class Run>
-void with_algorithm(std::map<GeometryKey, Perf>& cache, const Conv2dGeometry& g, DType dtype, Rank rank, Run run) {
-  ConvDescriptors d(g, dtype);
+void with_algorithm(std::optional<Perf> Plan::*pass, const Conv2dGeometry& g, DType dtype, Rank rank, Run run) {
+  Plan& plan = plan_for(g, dtype);
   cudnnHandle_t h = cudnn_handle();
-  Perf perf = choose(cache, key_of(g, dtype), [&](int n, int* found, Perf* p) { rank(h, d, n, found, p); });
+  Perf perf = choose(plan.*pass, [&](int n, int* found, Perf* p) { rank(h, plan.d, n, found, p); });
   Workspace ws(perf.memory);
-  run(h, d, perf.algo, ws);
+  run(h, plan.d, perf.algo, ws);
 }
 
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
-  static std::map<GeometryKey, cudnnConvolutionFwdAlgoPerf_t> algorithms;
   with_algorithm(
-      algorithms, g, x.dtype(),
+      &Plan::forward, g, x.dtype(),
       [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionFwdAlgoPerf_t* p) {
         RCNN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, n, found, p));
       },
@@ -130,9 +147,8 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Con
 }
 
 void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
-  static std::map<GeometryKey, cudnnConvolutionBwdDataAlgoPerf_t> algorithms;
   with_algorithm(
-      algorithms, g, gy.dtype(),
+      &Plan::backward_input, g, gy.dtype(),
       [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionBwdDataAlgoPerf_t* p) {
         RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, n, found, p));
       },
@@ -146,9 +162,8 @@ void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeomet
 
 void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
                             const Tensor& gb) {
-  static std::map<GeometryKey, cudnnConvolutionBwdFilterAlgoPerf_t> algorithms;
   with_algorithm(
-      algorithms, g, gy.dtype(),
+      &Plan::backward_weight, g, gy.dtype(),
       [](cudnnHandle_t h, const ConvDescriptors& d, int n, int* found, cudnnConvolutionBwdFilterAlgoPerf_t* p) {
         RCNN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, n, found, p));
       },

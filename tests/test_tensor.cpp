@@ -107,5 +107,5 @@ TEST_CASE("moving to a GPU fails clearly when there is none") {
 TEST_CASE("programs start with a short OpenMP spin-wait (core/threads.cpp), unless the user chose one") {
   const char* spin = std::getenv("GOMP_SPINCOUNT");
   REQUIRE(spin != nullptr);  // set before libgomp started, by the restart in .preinit_array
-  MESSAGE("GOMP_SPINCOUNT=", spin);
+  MESSAGE("GOMP_SPINCOUNT=", std::string(spin));
 }
