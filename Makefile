@@ -35,10 +35,11 @@ ifeq ($(SANITIZE),1)
   CONFIG := $(CONFIG)-sanitize
 endif
 
-CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp detection/*.cpp)
+CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp \
+  detection/*.cpp detection/kernels/*.cpp)
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
-  CUDA_SRC := $(wildcard cuda/*.cu)
+  CUDA_SRC := $(wildcard cuda/*.cu detection/kernels/*.cu)
   CXXFLAGS += -DRCNN_CUDA -I$(CUDA_HOME)/include
   NVCCFLAGS := -std=c++17 -O3 -I. -I$(CUDA_HOME)/include -MMD -MP --expt-relaxed-constexpr \
     -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
@@ -50,7 +51,8 @@ endif
 
 BUILD := build/$(CONFIG)
 LIB := $(BUILD)/librcnn.a
-LIB_OBJ := $(CORE_SRC:%.cpp=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+# A kernel's CPU file and CUDA twin share a name (nms.cpp, nms.cu): CUDA objects end in .cu.o.
+LIB_OBJ := $(CORE_SRC:%.cpp=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.cu.o)
 TEST_SRC := $(wildcard tests/*.cpp)
 TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
@@ -71,13 +73,13 @@ tools: $(TOOL_BINS)
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
-$(BUILD)/%.o: %.cu
+$(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(AR) rcsP $@ $^
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)

@@ -10,7 +10,7 @@
 namespace rcnn {
 
 enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Pow, Clamp };
-enum class BinaryOp { Add, Sub, Mul, Div, Eq, Ne, Lt, Le, Gt, Ge };
+enum class BinaryOp { Add, Sub, Mul, Div, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
 
 // How an index tensor addresses the (outer, n, inner) slab of a tensor:
 // Select: one vector of positions (m) shared by every outer and inner position (index_select);
@@ -29,12 +29,14 @@ struct Pool2dGeometry {
   int64_t stride_h, stride_w, pad_h, pad_w;
 };
 
+#define RCNN_KERNEL_DECLARE(name, parameters) void name parameters;
 namespace cpu {
 #include "core/kernel_list.inc"
 }
 namespace cuda {
 #include "core/kernel_list.inc"
 }
+#undef RCNN_KERNEL_DECLARE
 
 #define RCNN_KERNEL(device, name, ...) \
   ((device).is_cuda() ? ::rcnn::cuda::name(__VA_ARGS__) : ::rcnn::cpu::name(__VA_ARGS__))

@@ -25,6 +25,17 @@ RCNN_HOST_DEVICE inline bool ranks_above(T a, T b) {
   return a > b || (is_nan(a) && !is_nan(b));
 }
 
+// a * b rounded on its own. nvcc fuses a product with a following add into one FMA, which rounds
+// once instead of twice; where GPU results must equal the CPU's bit for bit, products use this.
+template <class T>
+RCNN_HOST_DEVICE inline T mul_exact(T a, T b) {
+#ifdef __CUDA_ARCH__
+  if constexpr (std::is_same_v<T, float>) return __fmul_rn(a, b);
+  if constexpr (std::is_same_v<T, double>) return __dmul_rn(a, b);
+#endif
+  return a * b;
+}
+
 template <UnaryOp op, class T>
 RCNN_HOST_DEVICE inline T apply_unary(T x, double a, double b) {
   // float computes in float; double and int64 compute in double.
@@ -52,6 +63,9 @@ RCNN_HOST_DEVICE inline T apply_binary(T a, T b) {
   if constexpr (op == BinaryOp::Sub) return a - b;
   if constexpr (op == BinaryOp::Mul) return a * b;
   if constexpr (op == BinaryOp::Div) return a / b;
+  // A NaN on either side gives NaN (a + b is NaN then), as in PyTorch.
+  if constexpr (op == BinaryOp::Maximum) return is_nan(a) || is_nan(b) ? a + b : (a < b ? b : a);
+  if constexpr (op == BinaryOp::Minimum) return is_nan(a) || is_nan(b) ? a + b : (b < a ? b : a);
   if constexpr (op == BinaryOp::Eq) return a == b;
   if constexpr (op == BinaryOp::Ne) return a != b;
   if constexpr (op == BinaryOp::Lt) return a < b;
@@ -90,6 +104,8 @@ void with_binary_op(BinaryOp op, F&& f) {
     case BinaryOp::Sub: return f(BinaryTag<BinaryOp::Sub>{});
     case BinaryOp::Mul: return f(BinaryTag<BinaryOp::Mul>{});
     case BinaryOp::Div: return f(BinaryTag<BinaryOp::Div>{});
+    case BinaryOp::Maximum: return f(BinaryTag<BinaryOp::Maximum>{});
+    case BinaryOp::Minimum: return f(BinaryTag<BinaryOp::Minimum>{});
     case BinaryOp::Eq: return f(BinaryTag<BinaryOp::Eq>{});
     case BinaryOp::Ne: return f(BinaryTag<BinaryOp::Ne>{});
     case BinaryOp::Lt: return f(BinaryTag<BinaryOp::Lt>{});

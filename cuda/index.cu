@@ -1,5 +1,10 @@
 // CUDA twins of core/kernels/index.cpp: gather and scatter_add (atomics, since two indices may
-// name the same row).
+// name the same row), and nonzero (thrust's stream compaction).
+#include <thrust/copy.h>
+#include <thrust/device_ptr.h>
+#include <thrust/execution_policy.h>
+#include <thrust/iterator/counting_iterator.h>
+
 #include "core/kernels.h"
 #include "cuda/check.h"
 
@@ -50,6 +55,21 @@ void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s,
   RCNN_DISPATCH(src.dtype(), T, {
     scatter_add_kernel<<<blocks_for(total), kThreads>>>(mode, src.data<T>(), index.data<int64_t>(), s, m,
                                                         out.data<T>(), total);
+  });
+  RCNN_CUDA_CHECK_LAUNCH();
+}
+
+template <class T>
+struct NonZero {
+  __host__ __device__ bool operator()(T v) const { return v != T(0); }
+};
+
+void nonzero(const Tensor& x, const Tensor& out) {
+  if (out.numel() == 0) return;
+  RCNN_DISPATCH(x.dtype(), T, {
+    thrust::device_ptr<const T> values(x.data<T>());
+    thrust::copy_if(thrust::device, thrust::counting_iterator<int64_t>(0), thrust::counting_iterator<int64_t>(x.numel()),
+                    values, thrust::device_ptr<int64_t>(out.data<int64_t>()), NonZero<T>{});
   });
   RCNN_CUDA_CHECK_LAUNCH();
 }

@@ -161,6 +161,21 @@ Tensor sigmoid(const Tensor& x) {
   return out;
 }
 
+// d max(a, b) = g where a > b (to a) or b > a (to b), g / 2 to each at a tie; min the same way round.
+static Tensor extremum(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(op, name, a, b);
+  if (should_record({&a, &b}))
+    record(name, {a, b}, out, [a = a.detach(), b = b.detach(), op](const Tensor& g) -> Grads {
+      Tensor a_wins = op == BinaryOp::Maximum ? gt(a, b) : lt(a, b);
+      Tensor share_a = a_wins + eq(a, b) * 0.5;  // 1, 1/2 or 0
+      return {sum_to(g * share_a, a.shape()), sum_to(g * (1.0 - share_a), b.shape())};
+    });
+  return out;
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Maximum, "maximum", a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Minimum, "minimum", a, b); }
+
 // --- comparisons and where -----------------------------------------------------------------------
 
 Tensor eq(const Tensor& a, const Tensor& b) { return binary_forward(BinaryOp::Eq, "eq", a, b); }

@@ -3,7 +3,10 @@
 
 #include "autograd/node.h"
 #include "core/kernels.h"
+#include "autograd/grad_mode.h"
 #include "ops/checks.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 
 namespace rcnn {
 
@@ -59,6 +62,15 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
         " must match x's shape ", shape_str(x.shape()), " outside dim ", dim);
   check_index_range("gather", index, x.shape()[dim]);
   return gather_along(IndexMode::Gather, "gather", x, dim, index, index.shape());
+}
+
+Tensor nonzero(const Tensor& x) {
+  check_defined("nonzero", x);
+  NoGradGuard no_grad;
+  const int64_t count = static_cast<int64_t>(sum(ne(x.detach(), scalar_like(x, 0)).to(kInt64)).item());
+  Tensor out = Tensor::empty({count}, {kInt64, x.device()});
+  RCNN_KERNEL(x.device(), nonzero, x, out);
+  return out;
 }
 
 }  // namespace rcnn

@@ -150,4 +150,17 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
   return out;
 }
 
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  check(!tensors.empty(), "stack: no tensors given");
+  check_defined("stack", tensors[0]);
+  dim = normalize_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor> parts;
+  for (const Tensor& t : tensors) {
+    check(t.defined() && t.shape() == tensors[0].shape(), "stack: tensors of shapes ", shape_str(tensors[0].shape()),
+          " and ", t.defined() ? shape_str(t.shape()) : "(undefined)", " differ");
+    parts.push_back(unsqueeze(t, dim));
+  }
+  return concat(parts, dim);
+}
+
 }  // namespace rcnn

@@ -5,12 +5,17 @@
 #include "core/rng.h"
 #include "layers/pool2d.h"
 #include "cuda/runtime.h"
+#include "detection/boxes.h"
+#include "detection/nms.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
 #include "tests/op_cases.h"
 
 using namespace rcnn;
 using rcnn::testing::check_close;
+
+// Scores with many ties (quarters), so that NMS's stable order is tested too.
+static Tensor floor_to_ties(const Tensor& u) { return (u * 4.0).to(kInt64).to(kFloat32) / 4.0; }
 
 static bool have_gpu() {
   if (cuda::available()) return true;
@@ -110,6 +115,31 @@ TEST_CASE("CUDA: non-differentiable ops, dtypes and large shapes match the CPU")
   check_close(zeros({3, 4}, kInt64).to(gpu).cpu(), zeros({3, 4}, kInt64));
   Tensor d = randn({8, 9}, gen, kFloat64);  // float64 runs on the GPU too
   check_close(matmul(d.to(gpu), transpose(d, 0, 1).to(gpu)).cpu(), matmul(d, transpose(d, 0, 1)), 1e-10, 1e-10);
+}
+
+TEST_CASE("CUDA: boxes, box coding, nonzero and NMS (the bitmask kernel) match the CPU exactly") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda();
+  Generator gen(21);
+  for (int64_t n : {0, 1, 63, 64, 65, 500, 12000}) {  // around the 64-box tiles, and the RPN's pre-NMS count
+    CAPTURE(n);
+    Tensor xy = rand({n, 2}, gen) * 600.0, wh = rand({n, 2}, gen) * 120.0;
+    Tensor boxes = concat({xy, xy + wh}, 1), scores = floor_to_ties(rand({n}, gen));
+    Tensor labels = (rand({n}, gen) * 5.0).to(kInt64);
+    for (double t : {0.3, 0.7}) {
+      CHECK(nms(boxes.to(gpu), scores.to(gpu), t).cpu().to_vector<int64_t>() == nms(boxes, scores, t).to_vector<int64_t>());
+      CHECK(batched_nms(boxes.to(gpu), scores.to(gpu), labels.to(gpu), t).cpu().to_vector<int64_t>() ==
+            batched_nms(boxes, scores, labels, t).to_vector<int64_t>());
+    }
+    if (n > 500) continue;
+    check_close(box_iou(boxes.to(gpu), boxes.to(gpu)).cpu(), box_iou(boxes, boxes), 1e-6, 1e-6);
+    Tensor shifted = boxes + 3.0;
+    check_close(encode_boxes(boxes.to(gpu), shifted.to(gpu)).cpu(), encode_boxes(boxes, shifted), 1e-5, 1e-5);
+    check_close(decode_boxes(boxes.to(gpu), shifted.to(gpu) * 0.01).cpu(), decode_boxes(boxes, shifted * 0.01), 1e-3, 1e-5);
+    check_close(clip_boxes(boxes.to(gpu), 300, 400).cpu(), clip_boxes(boxes, 300, 400));
+    CHECK(nonzero(gt(scores, scalar_like(scores, 0.5)).to(gpu)).cpu().to_vector<int64_t>() ==
+          nonzero(gt(scores, scalar_like(scores, 0.5))).to_vector<int64_t>());
+  }
 }
 
 TEST_CASE("CUDA: the caching allocator reuses freed blocks") {

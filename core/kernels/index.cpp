@@ -1,5 +1,5 @@
 // CPU gather / scatter_add along one dim: the kernels behind index_select, gather, max, sort and
-// their gradients.
+// their gradients; and nonzero.
 #include "core/kernels.h"
 #include "core/kernels/parallel.h"
 
@@ -46,6 +46,15 @@ void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s,
           }
         },
         std::max<int64_t>(1, kGrain / std::max<int64_t>(1, m)));
+  });
+}
+
+void nonzero(const Tensor& x, const Tensor& out) {
+  int64_t* o = out.data<int64_t>();
+  RCNN_DISPATCH(x.dtype(), T, {
+    const T* in = x.data<T>();
+    for (int64_t i = 0, k = 0; i < x.numel(); ++i)
+      if (in[i] != T(0)) o[k++] = i;
   });
 }
 
