@@ -107,7 +107,8 @@ demo: deps
 	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
 
 # Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each, then
-# chapter 04's training step quiet and beside two busy processes.
+# chapter 04's training step quiet and beside two busy processes, then the detection blocks beside
+# torchvision's (bench/peer_detection.py).
 bench: deps
 	@$(MAKE) --no-print-directory benchmarks
 	@scripts/deps.sh --reference
@@ -118,6 +119,8 @@ bench: deps
 	fi
 	$(BUILD)/bin/bench_conv --threads 2 --reps 10 --peer $(BUILD)/bench/peer_conv.json --out bench/results.json
 	$(BUILD)/bin/bench_train --threads 2 --busy 2 --out bench/results_train.json
+	/usr/bin/python3 bench/peer_detection.py --threads 2 --json-out $(BUILD)/bench/peer_detection.json > /dev/null
+	$(BUILD)/bin/bench_detection --threads 2 --peer $(BUILD)/bench/peer_detection.json --out bench/results_detection.json
 
 # libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

@@ -13,7 +13,7 @@ pack)
   set -e
   make CUDA=1 tests benchmarks tools
   rm -rf .gpu && mkdir -p .gpu/stage/lib .gpu/stage/bin
-  cp build/cuda/tests/run_tests build/cuda/bin/bench_conv build/cuda/bin/rcnn .gpu/stage/bin/
+  cp build/cuda/tests/run_tests build/cuda/bin/bench_conv build/cuda/bin/bench_detection build/cuda/bin/rcnn .gpu/stage/bin/
   ldd build/cuda/tests/run_tests | awk '/=> \//{print $3}' |
     grep -vE 'libc\.|libm\.|libstdc|libgcc|ld-linux|libdl|libpthread|librt|cuda|cudnn|cublas' |
     xargs -I{} cp -L {} .gpu/stage/lib/
@@ -40,6 +40,9 @@ run)
   echo "=== conv2d and GEMM speed beside PyTorch on this GPU ==="
   python3 bench/peer_conv_cuda.py --reps 20 --json-out "$out/peer_conv_cuda.json" > "$out/peer.log" 2>&1 || tail "$out/peer.log"
   timeout 300 "$bin/bench_conv" --device cuda --reps 20 --peer "$out/peer_conv_cuda.json" --out "$out/results_gpu.json" 2>&1 | tee "$out/bench.log"
+  python3 bench/peer_detection.py --device cuda --reps 20 --json-out "$out/peer_detection_cuda.json" > /dev/null 2>&1
+  timeout 120 "$bin/bench_detection" --device cuda --reps 20 --peer "$out/peer_detection_cuda.json" \
+    --out "$out/results_detection_gpu.json" 2>&1 | tee -a "$out/bench.log"
   ;;
 *)
   echo "usage: scripts/gpu-check.sh pack | run OUTDIR" >&2

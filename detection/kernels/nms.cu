@@ -30,7 +30,9 @@ __global__ void nms_mask_kernel(const T* boxes, int64_t n, double iou_threshold,
   uint64_t bits = 0;
   for (int64_t j = row_tile == col_tile ? threadIdx.x + 1 : 0; j < cols; ++j) {
     const T* b = tile + j * 4;
-    if (box_pair_iou(a, b, area_a, (b[2] - b[0]) * (b[3] - b[1])) > iou_threshold) bits |= uint64_t(1) << j;
+    const T area_b = (b[2] - b[0]) * (b[3] - b[1]);
+    if (box_pair_iou(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], area_a, area_b) > iou_threshold)
+      bits |= uint64_t(1) << j;
   }
   mask[i * gridDim.x + col_tile] = bits;
 }

@@ -1,0 +1,66 @@
+// make bench: the detection blocks beside torchvision's (bench/peer_detection.py, same run, same
+// threads): nms on 1 000 and 12 000 random boxes at IoU 0.7 (the RPN's numbers), on the CPU or a GPU.
+// Prints a table and writes bench/results_detection.json (op, shape, ours_ms, peer_ms, ratio).
+//   bench_detection [--device cpu|cuda] [--threads 2] [--reps 10] [--peer FILE] [--out FILE]
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/rng.h"
+#include "core/threads.h"
+#include "core/timing.h"
+#include "cuda/runtime.h"
+#include "detection/nms.h"
+#include "ops/ops.h"
+
+using namespace rcnn;
+using nlohmann::json;
+
+int main(int argc, char** argv) try {
+  CLI::App app{"rcnn.cpp detection blocks beside torchvision"};
+  int threads = 2, reps = 10;
+  std::string device_name = "cpu", peer_path, out_path = "bench/results_detection.json";
+  app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
+  app.add_option("--reps", reps, "timed repetitions (the median is reported)");
+  app.add_option("--peer", peer_path, "JSON written by bench/peer_detection.py");
+  app.add_option("--out", out_path, "where to write the results");
+  CLI11_PARSE(app, argc, argv);
+  set_cpu_threads(threads);
+  const bool on_gpu = device_name == "cuda";
+  check(!on_gpu || cuda::available(), "bench_detection --device cuda: no CUDA device");
+  const Device device = on_gpu ? Device::cuda() : Device::cpu();
+  json peer = json::object();
+  if (!peer_path.empty()) {
+    std::ifstream in(peer_path);
+    if (in.good()) peer = json::parse(in);
+  }
+
+  std::printf("%s, threads %d, median of %d\n%-8s %-16s %10s %10s %7s\n", on_gpu ? cuda::device_name(0).c_str() : "cpu",
+              threads, reps, "op", "shape", "ours ms", "peer ms", "ratio");
+  json rows = json::array();
+  Generator gen(0);
+  for (int64_t n : {1000, 12000}) {
+    Tensor xy = rand({n, 2}, gen) * 600.0, wh = rand({n, 2}, gen) * 120.0 + 1.0;
+    Tensor boxes = concat({xy, xy + wh}, 1).to(device), scores = rand({n}, gen).to(device);
+    const double ours = median_ms([&] { nms(boxes, scores, 0.7); if (on_gpu) cuda::synchronize(); }, reps, 3);
+    const std::string shape = std::to_string(n) + " boxes @0.7";
+    double theirs = -1;
+    for (const json& r : peer.value("rows", json::array()))
+      if (r["op"] == "nms" && r["shape"] == shape) theirs = r["median_s"].get<double>() * 1e3;
+    rows.push_back({{"op", "nms"}, {"shape", shape}, {"ours_ms", ours}, {"peer_ms", theirs > 0 ? json(theirs) : json()},
+                    {"ratio", theirs > 0 ? json(ours / theirs) : json()}});
+    std::printf("%-8s %-16s %10.3f %10s %7s\n", "nms", shape.c_str(), ours,
+                theirs > 0 ? std::to_string(theirs).substr(0, 7).c_str() : "-",
+                theirs > 0 ? std::to_string(ours / theirs).substr(0, 5).c_str() : "-");
+  }
+  std::ofstream(out_path) << json{{"device", on_gpu ? cuda::device_name(0) : "cpu"}, {"threads", threads},
+                                  {"reps", reps}, {"rows", rows}}.dump(1)
+                          << "\n";
+  std::printf("wrote %s\n", out_path.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
+}
