@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "detection/anchors.h"
 #include "detection/boxes.h"
 #include "detection/nms.h"
 #include "ops/ops.h"
@@ -93,4 +94,25 @@ TEST_CASE("boxes: NaN, infinite and inverted boxes are errors naming the op and 
   CHECK_THROWS_WITH_AS(nms(zeros({3, 5}), zeros({3}), 0.5), doctest::Contains("must be (N, 4)"), Error);
   CHECK_THROWS_WITH_AS(nms(zeros({3, 4}), zeros({2}), 0.5), doctest::Contains("must be (N)"), Error);
   CHECK_THROWS_WITH_AS(nms(zeros({3, 4}), zeros({3}), 1.5), doctest::Contains("not in [0, 1]"), Error);
+}
+
+TEST_CASE("anchors: both presets, sizes and ratios, centres on the cells, order (h, w, a)") {
+  CHECK(AnchorOptions::paper().count() == 9);
+  CHECK(AnchorOptions::luminoth().count() == 12);
+  AnchorOptions o{{16, 32}, {0.5, 2}, 8};
+  // ratio 0.5 (h:w): 16 -> w 22.63, h 11.31; areas stay size^2.
+  const Tensor cell = cell_anchors(o);
+  CHECK(cell.shape() == Shape{4, 4});
+  const double w = 16 / std::sqrt(0.5), h = 16 * std::sqrt(0.5);
+  check_values(narrow(cell, 0, 0, 1), {-w / 2, -h / 2, w / 2, h / 2}, 1e-5);
+  check_values(box_area(cell + 100.0), {256, 1024, 256, 1024}, 1e-3);
+  const Tensor grid = grid_anchors(o, 2, 3);
+  CHECK(grid.shape() == Shape{2 * 3 * 4, 4});
+  // Anchor a of cell (y, x) is row (y * 3 + x) * 4 + a, centred at ((x + 0.5) 8, (y + 0.5) 8).
+  const int64_t row = (1 * 3 + 2) * 4 + 3;
+  check_values(narrow(grid, 0, row, 1), {20 - 16 / std::sqrt(2.0), 12 - 16 * std::sqrt(2.0), 20 + 16 / std::sqrt(2.0),
+                                         12 + 16 * std::sqrt(2.0)},
+               1e-4);
+  CHECK(grid_anchors(o, 0, 5).numel() == 0);
+  CHECK_THROWS_WITH_AS(grid_anchors({{16}, {-1}, 8}, 2, 2), doctest::Contains("ratio -1"), Error);
 }

@@ -1,0 +1,55 @@
+#include "detection/anchors.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace rcnn {
+
+namespace {
+
+void check_options(const AnchorOptions& o) {
+  check(!o.sizes.empty() && !o.ratios.empty() && o.stride > 0, "anchors: need sizes, ratios and a positive stride");
+  for (double s : o.sizes) check(s > 0 && std::isfinite(s), "anchors: size ", s, " is not a positive number");
+  for (double r : o.ratios) check(r > 0 && std::isfinite(r), "anchors: ratio ", r, " is not a positive number");
+}
+
+std::vector<double> cell_values(const AnchorOptions& o) {
+  std::vector<double> v;
+  for (double r : o.ratios)
+    for (double s : o.sizes) {
+      const double half_h = s * std::sqrt(r) / 2, half_w = s / std::sqrt(r) / 2;
+      v.insert(v.end(), {-half_w, -half_h, half_w, half_h});
+    }
+  return v;
+}
+
+}  // namespace
+
+Tensor cell_anchors(const AnchorOptions& o) {
+  check_options(o);
+  std::vector<double> v = cell_values(o);
+  return from_vector(std::vector<float>(v.begin(), v.end()), {o.count(), 4});
+}
+
+Tensor grid_anchors(const AnchorOptions& o, int64_t feature_h, int64_t feature_w, Device device) {
+  check_options(o);
+  check(feature_h >= 0 && feature_w >= 0, "grid_anchors: feature map ", feature_h, "x", feature_w, " is not a size");
+  const std::vector<double> cell = cell_values(o);
+  const int64_t a = o.count();
+  std::vector<float> out(static_cast<size_t>(feature_h * feature_w * a * 4));
+  size_t k = 0;
+  for (int64_t y = 0; y < feature_h; ++y)
+    for (int64_t x = 0; x < feature_w; ++x) {
+      const double cx = (x + 0.5) * o.stride, cy = (y + 0.5) * o.stride;
+      for (int64_t i = 0; i < a; ++i) {
+        out[k++] = static_cast<float>(cx + cell[4 * i]);
+        out[k++] = static_cast<float>(cy + cell[4 * i + 1]);
+        out[k++] = static_cast<float>(cx + cell[4 * i + 2]);
+        out[k++] = static_cast<float>(cy + cell[4 * i + 3]);
+      }
+    }
+  return from_vector(out, {feature_h * feature_w * a, 4}, device);
+}
+
+}  // namespace rcnn
