@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The peer of bench_detection: torchvision's nms on the same random boxes (generated here with the same
+"""The peer of bench_detection: torchvision's nms and roi_align on the same kind of random input (generated here with the same
 recipe, not the same values: NMS time depends on how many boxes survive, which the recipe fixes).
   python3 bench/peer_detection.py [--device cpu|cuda] [--threads 2] [--reps 10] [--json-out FILE]
 """
@@ -44,6 +44,33 @@ def main():
             ts.append(time.perf_counter() - t0)
         rows.append({"op": "nms", "shape": f"{n} boxes @0.7", "median_s": statistics.median(ts)})
         print(f"nms {n:6d} boxes: {statistics.median(ts) * 1e3:.3f} ms")
+    # roi_align: 300 RoIs on a (1, 256, 16, 16) map (a 256 x 256 image at stride 16), 7 x 7, sampling 2
+    features = torch.randn(1, 256, 16, 16, generator=g).to(args.device)
+    xy = torch.rand(300, 2, generator=g) * 200
+    rois = torch.cat([torch.zeros(300, 1), xy, xy + torch.rand(300, 2, generator=g) * 120 + 8], 1).to(args.device)
+    grad = torch.randn(300, 256, 7, 7, generator=g).to(args.device)
+    features_g = features.clone().requires_grad_(True)
+
+    def forward():
+        with torch.no_grad():
+            torchvision.ops.roi_align(features, rois, 7, 1 / 16, 2, False)
+
+    def forward_backward():
+        features_g.grad = None
+        torchvision.ops.roi_align(features_g, rois, 7, 1 / 16, 2, False).backward(grad)
+
+    for op, fn in (("roi_align fwd", forward), ("roi_align fwd+bwd", forward_backward)):
+        for _ in range(3):
+            fn()
+        sync()
+        ts = []
+        for _ in range(args.reps):
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            ts.append(time.perf_counter() - t0)
+        rows.append({"op": op, "shape": "300 RoIs 256x16x16 7x7", "median_s": statistics.median(ts)})
+        print(f"{op}: {statistics.median(ts) * 1e3:.3f} ms")
     with open(args.json_out, "w") as f:
         json.dump({"device": args.device, "threads": args.threads, "torchvision": torchvision.__version__, "rows": rows}, f)
 

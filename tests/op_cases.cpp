@@ -5,6 +5,7 @@
 #include "layers/functional.h"
 #include "layers/losses.h"
 #include "layers/pool2d.h"
+#include "detection/roi_pool.h"
 #include "ops/ops.h"
 
 namespace rcnn::testing {
@@ -17,6 +18,15 @@ constexpr Domain Z = Domain::Zero;
 Tensor indices(const std::vector<int64_t>& v, const Shape& shape, const Tensor& like) {
   return from_vector(v, shape, like.device());
 }
+
+// Boxes in image pixels over a (2, C, 7, 6) feature map at scale 1/2: inside, partly outside, of zero
+// size, and reaching the far edges; the image of each.
+Tensor rois(const Tensor& like) {
+  return from_vector<double>({1, 1, 9, 7, -3, 2, 6, 15, 4, 4, 4, 4, 10.5, 0.2, 13.9, 11.7}, {4, 4})
+      .to(like.dtype())
+      .to(like.device());
+}
+Tensor roi_images(const Tensor& like) { return indices({0, 1, 0, 1}, {4}, like); }
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -77,6 +87,11 @@ const std::vector<OpCase>& op_cases() {
       {"conv2d_1x1", {{{2, 4, 3, 3}}, {{5, 4, 1, 1}}, {{5}}}, [](In x) { return conv2d(x[0], x[1], x[2]); }},
       {"max_pool2d", {{{2, 3, 6, 6}}}, [](In x) { return max_pool2d(x[0], {2, 2, 0, false}); }},
       {"max_pool2d_pad_ceil", {{{1, 2, 7, 5}}}, [](In x) { return max_pool2d(x[0], {3, 2, 1, true}); }},
+      {"roi_align", {{{2, 3, 7, 6}}},
+       [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5, 2, false}); }},
+      {"roi_align_adaptive_aligned", {{{2, 3, 7, 6}}},
+       [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {2, 0.5, 0, true}); }},
+      {"roi_pool", {{{2, 3, 7, 6}}}, [](In x) { return roi_pool(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5}); }},
       {"linear", {{{4, 3}}, {{5, 3}}, {{5}}}, [](In x) { return linear(x[0], x[1], x[2]); }},
       {"softmax", {{{3, 5}}}, [](In x) { return softmax(x[0] * 3.0, 1); }},
       {"log_softmax", {{{3, 5}}}, [](In x) { return log_softmax(x[0] * 3.0, -1); }},

@@ -10,6 +10,14 @@
 
 namespace rcnn {
 
+// The sizes of an RoI pooling: features (N, C, H, W), K boxes, output (K, C, out_h, out_w).
+struct RoiGeometry {
+  int64_t N, C, H, W, K, out_h, out_w;
+  double spatial_scale;    // feature-map cells per image pixel (1/16 for VGG16's conv5_3)
+  int64_t sampling_ratio;  // RoIAlign: samples per bin side; 0: ceil(bin size), adaptive
+  bool aligned;            // RoIAlign: shift by half a cell so box edges fall between cells
+};
+
 #define RCNN_KERNEL_DECLARE(name, parameters) void name parameters;
 namespace cpu {
 #include "detection/kernels/kernel_list.inc"

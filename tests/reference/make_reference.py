@@ -33,6 +33,10 @@ def idx(values, shape):
     return torch.tensor(values, dtype=torch.int64).reshape(shape)
 
 
+# tests/op_cases.cpp's rois(): (image, x1, y1, x2, y2) over a (2, C, 7, 6) map at scale 1/2
+ROIS = torch.tensor([[0, 1, 1, 9, 7], [1, -3, 2, 6, 15], [0, 4, 4, 4, 4], [1, 10.5, 0.2, 13.9, 11.7]],
+                    dtype=torch.float64)
+
 CASES = {
     "add_broadcast": ([((2, 3), A), ((3,), A)], lambda x: x[0] + x[1]),
     "sub_broadcast": ([((2, 1, 3), A), ((4, 1), A)], lambda x: x[0] - x[1]),
@@ -89,6 +93,9 @@ CASES = {
     "conv2d_1x1": ([((2, 4, 3, 3), A), ((5, 4, 1, 1), A), ((5,), A)], lambda x: F.conv2d(x[0], x[1], x[2])),
     "max_pool2d": ([((2, 3, 6, 6), A)], lambda x: F.max_pool2d(x[0], 2, 2)),
     "max_pool2d_pad_ceil": ([((1, 2, 7, 5), A)], lambda x: F.max_pool2d(x[0], 3, 2, padding=1, ceil_mode=True)),
+    "roi_align": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_align(x[0], ROIS, 3, 0.5, 2, False)),
+    "roi_align_adaptive_aligned": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_align(x[0], ROIS, 2, 0.5, 0, True)),
+    "roi_pool": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_pool(x[0], ROIS, 3, 0.5)),
     "linear": ([((4, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
     "softmax": ([((3, 5), A)], lambda x: F.softmax(x[0] * 3.0, 1)),
     "log_softmax": ([((3, 5), A)], lambda x: F.log_softmax(x[0] * 3.0, -1)),
