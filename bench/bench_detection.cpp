@@ -1,6 +1,6 @@
 // make bench: the detection blocks beside torchvision's (bench/peer_detection.py, same run, same
 // threads): nms on 1 000 and 12 000 random boxes at IoU 0.7 (the RPN's numbers), and roi_align forward
-// and forward + backward on 300 RoIs, on the CPU or a GPU.
+// and forward + backward on 300 RoIs, and the proposal step of a 38 x 63 map, on the CPU or a GPU.
 // Prints a table and writes bench/results_detection.json (op, shape, ours_ms, peer_ms, ratio).
 //   bench_detection [--device cpu|cuda] [--threads 2] [--reps 10] [--peer FILE] [--out FILE]
 #include <CLI/CLI.hpp>
@@ -13,6 +13,7 @@
 #include "core/timing.h"
 #include "cuda/runtime.h"
 #include "detection/nms.h"
+#include "detection/proposals.h"
 #include "detection/roi_pool.h"
 #include "ops/ops.h"
 
@@ -71,6 +72,13 @@ int main(int argc, char** argv) try {
         features_g.zero_grad();
         roi_align(features_g, rois, images, options).backward(grad);
       }));
+  // The proposal step of a 38 x 63 map with 9 anchors: decode, clip, remove small, top 12 000, NMS 0.7,
+  // top 2 000 (the peer draws anchors the same way: random boxes of 60-360 pixels over a 608 x 1008 image).
+  const int64_t n = 38 * 63 * 9;
+  Tensor corner = rand({n, 2}, gen) * from_vector<float>({1008, 608}, {1, 2});
+  Tensor anchors = concat({corner, corner + rand({n, 2}, gen) * 300.0 + 60.0}, 1).to(device);
+  Tensor objectness = randn({n}, gen).to(device), deltas = (randn({n, 4}, gen) * 0.2).to(device);
+  add("proposals", "38x63 map, 9 anchors", timed([&] { propose(anchors, objectness, deltas, 608, 1008); }));
   std::ofstream(out_path) << json{{"device", on_gpu ? cuda::device_name(0) : "cpu"}, {"threads", threads},
                                   {"reps", reps}, {"rows", rows}}.dump(1)
                           << "\n";

@@ -33,11 +33,13 @@ void check_boxes(const char* op, const Tensor& boxes) {
   if (boxes.numel() == 0) return;
   NoGradGuard no_grad;
   const Tensor b = boxes.detach();
-  const double largest = max(abs(b)).item();
-  check(std::isfinite(largest), op, ": boxes hold ", largest, " (NaN or infinite coordinates)");
-  const Tensor inverted = nonzero(lt(column(b, 2), column(b, 0)) + lt(column(b, 3), column(b, 1)));
-  if (inverted.numel() > 0) {
-    const int64_t i = static_cast<int64_t>(inverted.cpu().item());
+  const Tensor flipped = lt(column(b, 2), column(b, 0)) + lt(column(b, 3), column(b, 1));
+  // One read of two numbers (one wait for a GPU): the largest |coordinate| and the inverted count.
+  const std::vector<double> summary = stack({max(abs(b)), sum(flipped)}, 0).cpu().to_vector<double>();
+  check(std::isfinite(summary[0]), op, ": boxes hold ", summary[0], " (NaN or infinite coordinates)");
+  if (summary[1] > 0) {
+    const Tensor inverted = nonzero(flipped);
+    const int64_t i = inverted.cpu().to_vector<int64_t>().front();
     throw Error(concat_message(op, ": box ", i, " (", b.at({i, 0}), ", ", b.at({i, 1}), ", ", b.at({i, 2}), ", ",
                                b.at({i, 3}), ") is inverted (x2 < x1 or y2 < y1)"));
   }

@@ -7,6 +7,7 @@
 #include "detection/anchors.h"
 #include "detection/boxes.h"
 #include "detection/nms.h"
+#include "detection/proposals.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
 
@@ -115,4 +116,21 @@ TEST_CASE("anchors: both presets, sizes and ratios, centres on the cells, order 
                1e-4);
   CHECK(grid_anchors(o, 0, 5).numel() == 0);
   CHECK_THROWS_WITH_AS(grid_anchors({{16}, {-1}, 8}, 2, 2), doctest::Contains("ratio -1"), Error);
+}
+
+TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, small, top-n, NMS, top-n)") {
+  const json& r = reference().at("proposals");
+  const ProposalOptions o{r.at("pre_nms_top_n").get<int64_t>(), r.at("nms_threshold").get<double>(),
+                          r.at("post_nms_top_n").get<int64_t>(), r.at("min_size").get<double>()};
+  const Proposals p = propose(from_json(r.at("anchors")), from_json(r.at("objectness")), from_json(r.at("deltas")),
+                              r.at("image_h").get<int64_t>(), r.at("image_w").get<int64_t>(), o);
+  check_close(p.boxes, from_json(r.at("boxes")), 1e-4, 1e-6);
+  check_close(p.scores, from_json(r.at("scores")), 0, 0);
+  // Nothing survives: an empty result, not an error.
+  const Tensor tiny = from_vector<float>({0, 0, 2, 2}, {1, 4});
+  CHECK(propose(tiny, tensor({1}), zeros({1, 4}), 100, 100).boxes.shape() == Shape{0, 4});
+  CHECK(propose(zeros({0, 4}), zeros({0}), zeros({0, 4}), 100, 100).scores.numel() == 0);
+  // Gradients stop here (approximate joint training).
+  Tensor deltas = zeros({1, 4}).requires_grad_();
+  CHECK_FALSE(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), deltas, 100, 100).boxes.requires_grad());
 }

@@ -4,6 +4,7 @@ inputs (fixed seeds), which tests/test_detection.cpp compares with rcnn.cpp's:
 - box_iou on random boxes (no pair with both areas 0, where torchvision divides 0 by 0);
 - BoxCoder with weights (10, 10, 5, 5) (= stds 0.1, 0.1, 0.2, 0.2): encode, decode, and decode of
   deltas large enough to hit the log(1000/16) clamp;
+- the proposal step (decode, clip, remove small, top-n, NMS, top-n) written with torchvision's ops;
 - nms and batched_nms keep lists on random boxes with tied scores, exact duplicates, zero-area
   boxes, and 10 000 boxes (batched_nms below torchvision's 4 000-coordinate switch to a per-class loop).
 Run with Debian's python3-torchvision:  make reference
@@ -67,6 +68,20 @@ def main():
     labels = torch.randint(0, 6, (900,), generator=g)
     out["batched_nms"] = {"boxes": flat(boxes), "scores": flat(scores), "labels": labels.tolist(), "threshold": 0.5,
                           "keep": batched_nms(boxes, scores, labels, 0.5).tolist()}
+
+    # The proposal step as torchvision's ops do it: decode, clip, remove small, top-n, NMS, top-n.
+    anchors = random_boxes(g, 2000, size=300.0, max_side=150.0)
+    objectness = torch.randn(2000, generator=g)
+    deltas = torch.randn(2000, 4, generator=g) * 0.3
+    boxes = torchvision.ops.clip_boxes_to_image(coder.decode_single(deltas, anchors), (200, 300))
+    small = torchvision.ops.remove_small_boxes(boxes, 16.0)
+    boxes, scores = boxes[small], objectness[small]
+    top = scores.topk(min(1000, scores.numel())).indices
+    boxes, scores = boxes[top], scores[top]
+    keep = nms(boxes, scores, 0.7)[:300]
+    out["proposals"] = {"anchors": flat(anchors), "objectness": flat(objectness), "deltas": flat(deltas),
+                        "image_h": 200, "image_w": 300, "pre_nms_top_n": 1000, "post_nms_top_n": 300,
+                        "min_size": 16.0, "nms_threshold": 0.7, "boxes": flat(boxes[keep]), "scores": flat(scores[keep])}
 
     path = os.path.join(HERE, "detection.json")
     with open(path, "w") as f:

@@ -1,0 +1,31 @@
+#pragma once
+// Region proposals (Faster R-CNN, section 3.1 and py-faster-rcnn's proposal layer): the RPN's box
+// deltas applied to the anchors, cut to the image, small boxes dropped, the best pre_nms_top_n by
+// objectness kept, NMS, and the best post_nms_top_n of what remains. Nothing flows back through them
+// (the paper's approximate joint training): deltas and scores are detached.
+#include "core/tensor.h"
+#include "detection/boxes.h"
+
+namespace rcnn {
+
+struct ProposalOptions {
+  int64_t pre_nms_top_n = 12000;
+  double nms_threshold = 0.7;
+  int64_t post_nms_top_n = 2000;
+  double min_size = 16;  // pixels of the (resized) image the anchors live in
+
+  static ProposalOptions paper_train() { return {}; }
+  static ProposalOptions paper_test() { return {6000, 0.7, 300, 16}; }
+};
+
+struct Proposals {
+  Tensor boxes;   // (P, 4), P <= post_nms_top_n, in decreasing score
+  Tensor scores;  // (P): the objectness logits of the kept boxes
+};
+
+// anchors (A, 4), objectness (A) (a logit per anchor: higher is more object-like), deltas (A, 4),
+// all on one device; image_h x image_w: the image the anchors cover.
+Proposals propose(const Tensor& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
+                  int64_t image_w, const ProposalOptions& options = {}, const BoxCoding& coding = {});
+
+}  // namespace rcnn
