@@ -16,10 +16,10 @@ Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
   check(iou_threshold >= 0 && iou_threshold <= 1, "nms: iou_threshold ", iou_threshold, " is not in [0, 1]");
   NoGradGuard no_grad;  // indices: nothing to differentiate
   const Tensor order = sort(scores.detach(), 0, /*descending=*/true).indices;
-  const Tensor sorted = index_select(boxes.detach(), 0, order);
+  const Tensor sorted = index_select_in_range(boxes.detach(), 0, order);
   Tensor keep = Tensor::empty({boxes.size(0)}, {kInt64, boxes.device()});
   if (boxes.size(0) > 0) RCNN_KERNEL(boxes.device(), nms_keep, sorted, iou_threshold, keep);
-  return index_select(order, 0, nonzero(keep));
+  return index_select_in_range(order, 0, nonzero(keep));
 }
 
 Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels, double iou_threshold) {

@@ -22,13 +22,14 @@ Proposals propose(const Tensor& anchors, const Tensor& objectness, const Tensor&
   Tensor boxes = clip_boxes(decode_boxes(anchors.detach(), deltas.detach(), coding), image_h, image_w);
   Tensor scores = objectness.detach();
   const Tensor big_enough = remove_small_boxes(boxes, o.min_size);
-  boxes = index_select(boxes, 0, big_enough);
-  scores = index_select(scores, 0, big_enough);
+  boxes = index_select_in_range(boxes, 0, big_enough);
+  scores = index_select_in_range(scores, 0, big_enough);
+  // Indices below come from our own kernels (nonzero, topk, nms): no range checks, no host copies.
   const ValuesIndices top = topk(scores, std::min(o.pre_nms_top_n, scores.size(0)));  // stable: ties keep order
-  boxes = index_select(boxes, 0, top.indices);
+  boxes = index_select_in_range(boxes, 0, top.indices);
   const Tensor keep = nms(boxes, top.values, o.nms_threshold);
   const Tensor best = narrow(keep, 0, 0, std::min(o.post_nms_top_n, keep.size(0)));
-  return {index_select(boxes, 0, best), index_select(top.values, 0, best)};
+  return {index_select_in_range(boxes, 0, best), index_select_in_range(top.values, 0, best)};
 }
 
 }  // namespace rcnn

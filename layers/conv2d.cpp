@@ -1,26 +1,16 @@
-// conv2d: forward and backward side by side; the kernels are in core/kernels/conv2d.cpp (im2col +
-// OpenBLAS), core/kernels/conv2d_onednn.cpp (oneDNN) and cuda/conv2d.cu (cuDNN).
+// conv2d: forward and backward side by side; the kernels are in core/kernels/conv2d.cpp (which picks
+// oneDNN, core/kernels/conv2d_onednn.cpp, or its own im2col + GEMM) and cuda/conv2d.cu (cuDNN).
 // Backward (y = x * w + b):  dx = dy *^T w (the "transposed convolution"), dw = x * dy, db = sum dy.
 #include "layers/conv2d.h"
 
 #include "autograd/node.h"
 #include "core/kernels.h"
-#include "core/kernels/onednn.h"
 #include "ops/checks.h"
 #include "ops/ops.h"
 
 namespace rcnn {
 
 namespace {
-
-CpuConvBackend current_backend = CpuConvBackend::OneDNN;
-
-// The one place a convolution backend is picked: cuDNN on a GPU; on the CPU oneDNN for float32 when
-// selected, else the im2col reference.
-#define RCNN_CONV_KERNEL(t, name, ...)                                                          \
-  ((t).is_cuda() ? cuda::name(__VA_ARGS__)                                                      \
-   : (current_backend == CpuConvBackend::OneDNN && (t).dtype() == kFloat32) ? onednn::name(__VA_ARGS__) \
-                                                                             : cpu::name(__VA_ARGS__))
 
 Conv2dGeometry geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& o) {
   auto fail = [&] { return concat_message("conv2d: input ", describe(x), ", weight ", describe(w)); };
@@ -50,9 +40,6 @@ Tensor empty_conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const 
 
 }  // namespace
 
-void set_cpu_conv_backend(CpuConvBackend backend) { current_backend = backend; }
-CpuConvBackend cpu_conv_backend() { return current_backend; }
-
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions options) {
   check_same_kind("conv2d", x, weight);
   check_floating("conv2d", x);
@@ -63,7 +50,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   }
   if (g.N == 0 || g.C == 0 || g.K == 0) return empty_conv2d(x, weight, bias, g);
   Tensor y = Tensor::empty({g.N, g.K, g.OH, g.OW}, x.options());
-  RCNN_CONV_KERNEL(x, conv2d_forward, x, weight, bias, g, y);
+  RCNN_KERNEL(x.device(), conv2d_forward, x, weight, bias, g, y);
   if (should_record({&x, &weight, &bias})) {
     const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.defined() && bias.requires_grad();
     record("conv2d", {x, weight, bias}, y,
@@ -72,12 +59,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
              Tensor gx, gw, gb;
              if (need_x) {
                gx = Tensor::empty(x.shape(), x.options());
-               RCNN_CONV_KERNEL(gy, conv2d_backward_input, gy, w, g, gx);
+               RCNN_KERNEL(gy.device(), conv2d_backward_input, gy, w, g, gx);
              }
              if (need_w || need_b) {
                gw = Tensor::empty(w.shape(), w.options());
                if (has_bias) gb = Tensor::empty({g.K}, w.options());
-               RCNN_CONV_KERNEL(gy, conv2d_backward_weight, gy, x, g, gw, gb);
+               RCNN_KERNEL(gy.device(), conv2d_backward_weight, gy, x, g, gw, gb);
              }
              return {gx, need_w ? gw : Tensor(), need_b ? gb : Tensor()};
            });

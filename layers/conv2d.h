@@ -1,5 +1,6 @@
 #pragma once
 // 2-D convolution (cross-correlation, as in every deep-learning library), NCHW.
+#include "core/kernels/conv2d_backend.h"  // set_cpu_conv_backend: oneDNN or im2col + GEMM
 #include "core/tensor.h"
 
 namespace rcnn {
@@ -10,11 +11,6 @@ struct Conv2dOptions {
   int64_t dilation = 1;
 };
 
-// The CPU path: oneDNN (fast, the default) or im2col + OpenBLAS (the reference chapter 03 teaches).
-// float64 always takes the reference path; on a GPU cuDNN is used.
-enum class CpuConvBackend { OneDNN, Im2col };
-void set_cpu_conv_backend(CpuConvBackend backend);
-CpuConvBackend cpu_conv_backend();
 
 // x: (N, C, H, W), weight: (K, C, R, S), bias: (K) or undefined -> (N, K, OH, OW), with
 // OH = (H + 2 padding - dilation (R - 1) - 1) / stride + 1 (and the same for OW).

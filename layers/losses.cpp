@@ -27,9 +27,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& c
   if (class_weight.defined()) {
     check_same_kind("cross_entropy", logits, class_weight);
     check(class_weight.shape() == Shape{C}, "cross_entropy: class_weight ", describe(class_weight), " must be (", C, ",)");
-    weight = weight * index_select(class_weight, 0, safe_target);
+    weight = weight * index_select_in_range(class_weight, 0, safe_target);
   }
-  Tensor picked = squeeze(gather(log_softmax(logits, 1), 1, unsqueeze(safe_target, 1)), 1);  // log p[t_i]
+  // The targets were checked above, once: the gathers need not copy them to the host again.
+  Tensor picked = squeeze(gather_in_range(log_softmax(logits, 1), 1, unsqueeze(safe_target, 1)), 1);  // log p[t_i]
   Tensor total = sum(weight);
   return -sum(picked * weight) / clamp(total, 1e-12, std::numeric_limits<double>::infinity());
 }

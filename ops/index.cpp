@@ -35,20 +35,20 @@ static Tensor gather_along(IndexMode mode, const char* name, const Tensor& x, in
   return out;
 }
 
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+static Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index, bool check_range) {
   check_defined("index_select", x);
   check_index("index_select", index);
   check(index.dim() == 1, "index_select: index must be 1-D, got ", describe(index));
   check(index.device() == x.device(), "index_select: x ", describe(x), " and index ", describe(index),
         " are on different devices");
   dim = normalize_dim(dim, x.dim(), "index_select");
-  check_index_range("index_select", index, x.shape()[dim]);
+  if (check_range) check_index_range("index_select", index, x.shape()[dim]);
   Shape shape = x.shape();
   shape[dim] = index.numel();
   return gather_along(IndexMode::Select, "index_select", x, dim, index, shape);
 }
 
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+static Tensor gather(const Tensor& x, int64_t dim, const Tensor& index, bool check_range) {
   check_defined("gather", x);
   check_index("gather", index);
   check(index.device() == x.device(), "gather: x ", describe(x), " and index ", describe(index),
@@ -60,9 +60,16 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   expect[dim] = index.shape()[dim];
   check(index.shape() == expect, "gather: index shape ", shape_str(index.shape()),
         " must match x's shape ", shape_str(x.shape()), " outside dim ", dim);
-  check_index_range("gather", index, x.shape()[dim]);
+  if (check_range) check_index_range("gather", index, x.shape()[dim]);
   return gather_along(IndexMode::Gather, "gather", x, dim, index, index.shape());
 }
+
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) { return index_select(x, dim, index, true); }
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) { return gather(x, dim, index, true); }
+Tensor index_select_in_range(const Tensor& x, int64_t dim, const Tensor& index) {
+  return index_select(x, dim, index, false);
+}
+Tensor gather_in_range(const Tensor& x, int64_t dim, const Tensor& index) { return gather(x, dim, index, false); }
 
 Tensor nonzero(const Tensor& x) {
   check_defined("nonzero", x);

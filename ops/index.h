@@ -9,6 +9,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
 // out[..., j, ...] = x[..., index[..., j, ...], ...] along dim; index has x's shape except at dim.
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 
+// The same for indices that cannot be out of range: made by rcnn.cpp's own kernels (argmax, sort) or
+// checked by the caller already. They skip the range check, which copies a GPU's indices to the host.
+Tensor index_select_in_range(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor gather_in_range(const Tensor& x, int64_t dim, const Tensor& index);
+
 // The positions (int64, in increasing order) of x's non-zero elements, x viewed flat: the indices of
 // a mask. The count sizes the result, so a GPU tensor is synchronised once, as in PyTorch.
 Tensor nonzero(const Tensor& x);

@@ -104,7 +104,7 @@ Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   check_defined("max", x);
   std::vector<int64_t> ds = reduction_dims("max", x, dims);
   Tensor out = x;
-  for (int64_t d : ds) out = gather(out, d, argmax(out, d, /*keepdim=*/true));
+  for (int64_t d : ds) out = gather_in_range(out, d, argmax(out, d, /*keepdim=*/true));
   return keepdim ? out : reshape(out, drop_dims(x.shape(), ds));
 }
 

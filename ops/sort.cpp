@@ -18,7 +18,7 @@ ValuesIndices sort(const Tensor& x, int64_t dim, bool descending) {
   Slab s{rows.numel() / std::max<int64_t>(1, x.shape()[dim]), x.shape()[dim], 1};
   if (rows.numel() > 0) RCNN_KERNEL(x.device(), sort_rows, rows, s, descending, idx);
   idx = transpose(idx, dim, last);
-  return {gather(x, dim, idx), idx};
+  return {gather_in_range(x, dim, idx), idx};
 }
 
 ValuesIndices topk(const Tensor& x, int64_t k, int64_t dim, bool largest) {

@@ -2,11 +2,14 @@
 // For each image, im2col unrolls every R x S window of every channel into a column, so the
 // convolution becomes one matrix product:  y (K, OH*OW) = w (K, C*R*S) @ cols (C*R*S, OH*OW) + b.
 // Backward: d cols = w^T @ dy (then col2im sums the columns back into the image), dw = dy @ cols^T,
-// db = dy summed over N, OH, OW. The faster default CPU path is oneDNN (conv2d_onednn.cpp).
+// db = dy summed over N, OH, OW. The faster default CPU path is oneDNN (conv2d_onednn.cpp); the kernels
+// below choose between the two (core/kernels/conv2d_backend.h).
 #include <vector>
 
 #include "core/kernels.h"
 #include "core/kernels/blas.h"
+#include "core/kernels/conv2d_backend.h"
+#include "core/kernels/onednn.h"
 #include "core/kernels/parallel.h"
 
 namespace rcnn::cpu {
@@ -117,17 +120,36 @@ T* optional(const Tensor& t) {
 
 }  // namespace
 
+namespace {
+
+CpuConvBackend backend = CpuConvBackend::OneDNN;
+
+// oneDNN for float32 when chosen; the reference path otherwise.
+bool use_onednn(const Tensor& t) { return backend == CpuConvBackend::OneDNN && t.dtype() == kFloat32; }
+
+}  // namespace
+
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g, const Tensor& y) {
+  if (use_onednn(x)) return onednn::conv2d_forward(x, w, b, g, y);
   RCNN_FLOAT_DISPATCH(x.dtype(), T, forward(x.data<T>(), w.data<T>(), optional<T>(b), g, y.data<T>()));
 }
 
 void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeometry& g, const Tensor& gx) {
+  if (use_onednn(gy)) return onednn::conv2d_backward_input(gy, w, g, gx);
   RCNN_FLOAT_DISPATCH(gy.dtype(), T, backward_input(gy.data<T>(), w.data<T>(), g, gx.data<T>()));
 }
 
 void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeometry& g, const Tensor& gw,
                             const Tensor& gb) {
+  if (use_onednn(gy)) return onednn::conv2d_backward_weight(gy, x, g, gw, gb);
   RCNN_FLOAT_DISPATCH(gy.dtype(), T, backward_weight(gy.data<T>(), x.data<T>(), g, gw.data<T>(), optional<T>(gb)));
 }
 
 }  // namespace rcnn::cpu
+
+namespace rcnn {
+
+void set_cpu_conv_backend(CpuConvBackend b) { cpu::backend = b; }
+CpuConvBackend cpu_conv_backend() { return cpu::backend; }
+
+}  // namespace rcnn
