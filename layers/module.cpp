@@ -5,10 +5,6 @@
 
 namespace rcnn {
 
-Tensor Module::forward(const Tensor&) {
-  throw Error("Module::forward: this module does not take a single tensor; call its own forward");
-}
-
 Tensor& Module::register_parameter(const std::string& name, Tensor value) {
   for (const auto& [n, t] : parameters_) check(n != name, "register_parameter: '", name, "' registered twice");
   if (!value.requires_grad()) value.requires_grad_();

@@ -1,5 +1,6 @@
 #pragma once
-// Module: a piece of a network that owns named parameters and child modules, like torch::nn::Module.
+// Module: a piece of a network that owns named parameters and child modules, like torch::nn::Module;
+// Layer: a Module with forward(x).
 // Names are hierarchical ("rpn.conv.weight"), so a whole model's weights can be saved, loaded and
 // matched against another framework's by name.
 #include <memory>
@@ -16,10 +17,6 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 class Module {
  public:
   virtual ~Module() = default;
-  // Modules with one input and one output (layers, Sequential) implement this; larger models
-  // define their own forward with the signature they need.
-  virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
 
   NamedTensors named_parameters() const;  // own and children's, depth first, in registration order
   std::vector<Tensor> parameters() const;
@@ -50,6 +47,15 @@ class Module {
   NamedTensors parameters_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
+};
+
+// A module with one tensor in and one out: the layers, Sequential and backbones. Models with other
+// entry points (a detector's losses(...) and detect(...)) are Modules with named functions instead,
+// never a forward whose meaning changes with train/eval mode.
+class Layer : public Module {
+ public:
+  virtual Tensor forward(const Tensor& x) = 0;
+  Tensor operator()(const Tensor& x) { return forward(x); }
 };
 
 }  // namespace rcnn

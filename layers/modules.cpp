@@ -33,17 +33,17 @@ Tensor ReLU::forward(const Tensor& x) { return relu(x); }
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training(), *gen_); }
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, 1); }
 
-Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
-  for (auto& m : modules) push_back(std::move(m));
+Sequential::Sequential(std::vector<std::shared_ptr<Layer>> layers) {
+  for (auto& l : layers) push_back(std::move(l));
 }
 
-void Sequential::push_back(std::shared_ptr<Module> module) {
-  register_module(std::to_string(children().size()), std::move(module));
+void Sequential::push_back(std::shared_ptr<Layer> layer) {
+  layers_.push_back(register_module(std::to_string(layers_.size()), std::move(layer)));
 }
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, child] : children()) y = child->forward(y);
+  for (const auto& layer : layers_) y = layer->forward(y);
   return y;
 }
 

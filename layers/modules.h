@@ -11,7 +11,7 @@
 namespace rcnn::nn {
 
 // weight (K, C, R, S) Kaiming-normal, bias zero.
-class Conv2d : public Module {
+class Conv2d : public Layer {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Conv2dOptions options = {}, bool bias = true,
          Generator& gen = default_generator());
@@ -21,27 +21,27 @@ class Conv2d : public Module {
 };
 
 // weight (out, in) Kaiming-normal, bias zero.
-class Linear : public Module {
+class Linear : public Layer {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override;
   Tensor weight, bias;
 };
 
-class MaxPool2d : public Module {
+class MaxPool2d : public Layer {
  public:
   explicit MaxPool2d(MaxPool2dOptions options = {}) : options(options) {}
   Tensor forward(const Tensor& x) override;
   MaxPool2dOptions options;
 };
 
-class ReLU : public Module {
+class ReLU : public Layer {
  public:
   Tensor forward(const Tensor& x) override;
 };
 
 // Active in train() mode only; draws its masks from `gen`.
-class Dropout : public Module {
+class Dropout : public Layer {
  public:
   explicit Dropout(double p = 0.5, Generator& gen = default_generator()) : p(p), gen_(&gen) {}
   Tensor forward(const Tensor& x) override;
@@ -52,20 +52,23 @@ class Dropout : public Module {
 };
 
 // (N, ...) -> (N, everything else)
-class Flatten : public Module {
+class Flatten : public Layer {
  public:
   Tensor forward(const Tensor& x) override;
 };
 
 // Runs its children in order; they are named "0", "1", ... as in PyTorch, so parameter names such
 // as "features.0.weight" match torchvision's.
-class Sequential : public Module {
+class Sequential : public Layer {
  public:
   Sequential() = default;
-  explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
-  void push_back(std::shared_ptr<Module> module);
+  explicit Sequential(std::vector<std::shared_ptr<Layer>> layers);
+  void push_back(std::shared_ptr<Layer> layer);
   Tensor forward(const Tensor& x) override;
-  size_t size() const { return children().size(); }
+  size_t size() const { return layers_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<Layer>> layers_;  // the children, in order
 };
 
 }  // namespace rcnn::nn

@@ -12,7 +12,7 @@ namespace rcnn::models {
 // include_last_pool = false stops at conv5_3 + ReLU (stride 16), the feature map Faster R-CNN uses.
 std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor = 1, bool include_last_pool = true);
 
-class VGG16 : public Module {
+class VGG16 : public Layer {
  public:
   explicit VGG16(int64_t width_divisor = 1, bool include_last_pool = true)
       : features(register_module("features", vgg16_features(width_divisor, include_last_pool))) {}

@@ -112,7 +112,7 @@ TEST_CASE("softmax rows sum to one, even for huge logits") {
 }
 
 TEST_CASE("modules: hierarchical names, train/eval, freezing, loading by name") {
-  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<Module>>{
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<Layer>>{
       std::make_shared<nn::Conv2d>(3, 4, 3, Conv2dOptions{1, 1, 1}), std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Dropout>(0.5), std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(4 * 5 * 5, 2)});
   std::vector<std::string> names;
@@ -185,4 +185,26 @@ TEST_CASE("initialisers have the variances their papers give") {
   CHECK(std::sqrt(mean(v * v).item()) == doctest::Approx(0.01).epsilon(0.03));
   zeros_(v);
   CHECK(max(abs(v)).item() == 0);
+}
+
+// A detection head is a Module with named entry points returning structs; only Layers have forward(x).
+namespace {
+struct HeadOutputs {
+  Tensor scores, deltas;
+};
+class TwoOutputHead : public Module {
+ public:
+  TwoOutputHead() : weight(register_parameter("weight", ones({3}))) {}
+  HeadOutputs predict(const Tensor& x) const { return {x * weight, x - weight}; }
+  Tensor& weight;
+};
+}  // namespace
+
+TEST_CASE("Module hosts a head whose entry point returns a struct; Layer adds forward(x)") {
+  TwoOutputHead head;
+  HeadOutputs out = head.predict(tensor({1, 2, 3}));
+  rcnn::testing::check_values(out.scores, {1, 2, 3});
+  CHECK(head.named_parameters().at(0).first == "weight");
+  nn::Sequential seq({std::make_shared<nn::ReLU>()});
+  rcnn::testing::check_values(seq(tensor({-1, 2})), {0, 2});
 }

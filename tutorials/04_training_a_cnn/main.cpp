@@ -24,7 +24,7 @@
 using namespace rcnn;
 
 // The fraction of images whose highest score is the true class.
-static double accuracy(Module& model, const datasets::LabelledImages& data) {
+static double accuracy(Layer& model, const datasets::LabelledImages& data) {
   NoGradGuard no_grad;
   model.eval();
   int64_t correct = 0;
