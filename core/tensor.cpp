@@ -169,4 +169,12 @@ Tensor randn(const Shape& shape, Generator& gen, TensorOptions options) {
   return generate(shape, options, [&](int64_t) { return gen.normal(); });
 }
 
+Tensor randperm(int64_t n, Generator& gen, Device device) {
+  check(n >= 0, "randperm: n = ", n, " is negative");
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[gen.below(i + 1)]);
+  return from_vector(p, {n}, device);
+}
+
 }  // namespace rcnn

@@ -113,5 +113,8 @@ Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});
 class Generator;  // core/rng.h
 Tensor rand(const Shape& shape, Generator& gen, TensorOptions options = {});   // U[0, 1)
 Tensor randn(const Shape& shape, Generator& gen, TensorOptions options = {});  // N(0, 1)
+// int64 (n): a uniformly random permutation of 0..n-1 (Fisher-Yates), drawn on the host from `gen`
+// so a seed gives the same permutation on every device; its first k are k samples without replacement.
+Tensor randperm(int64_t n, Generator& gen, Device device = kCPU);
 
 }  // namespace rcnn

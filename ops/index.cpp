@@ -71,6 +71,17 @@ Tensor index_select_in_range(const Tensor& x, int64_t dim, const Tensor& index) 
 }
 Tensor gather_in_range(const Tensor& x, int64_t dim, const Tensor& index) { return gather(x, dim, index, false); }
 
+Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options) {
+  check_index("index_counts", index);
+  check(index.dim() == 1 && index.device() == options.device, "index_counts: index ", describe(index),
+        " must be 1-D on the result's device");
+  check_index_range("index_counts", index, n);
+  Tensor out = zeros({n}, options);
+  if (index.numel() > 0)
+    RCNN_KERNEL(out.device(), scatter_add, IndexMode::Select, ones({index.numel()}, options), index, Slab{1, n, 1}, out);
+  return out;
+}
+
 Tensor nonzero(const Tensor& x) {
   check_defined("nonzero", x);
   NoGradGuard no_grad;

@@ -14,6 +14,10 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor index_select_in_range(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor gather_in_range(const Tensor& x, int64_t dim, const Tensor& index);
 
+// (n) in `options`: how often each position 0..n-1 appears in the int64 index (1-D), i.e. a 0/1 mask
+// of the listed positions when they do not repeat. The samplers' index -> mask step.
+Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options);
+
 // The positions (int64, in increasing order) of x's non-zero elements, x viewed flat: the indices of
 // a mask. The count sizes the result, so a GPU tensor is synchronised once, as in PyTorch.
 Tensor nonzero(const Tensor& x);

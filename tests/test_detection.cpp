@@ -8,6 +8,10 @@
 #include "detection/boxes.h"
 #include "detection/nms.h"
 #include "detection/proposals.h"
+#include "detection/rpn.h"
+#include "layers/losses.h"
+#include <algorithm>
+#include <cmath>
 #include "ops/ops.h"
 #include "tests/helpers.h"
 
@@ -133,4 +137,80 @@ TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, sm
   // Gradients stop here (approximate joint training).
   Tensor deltas = zeros({1, 4}).requires_grad_();
   CHECK_FALSE(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), deltas, 100, 100).boxes.requires_grad());
+}
+
+TEST_CASE("match: thresholds, ignored band, each truth's best candidates, no truth") {
+  // 2 ground-truth boxes x 5 candidates.
+  const Tensor iou = from_vector<float>({0.8f, 0.5f, 0.1f, 0.2f, 0.0f,  //
+                                         0.1f, 0.6f, 0.25f, 0.6f, 0.0f},
+                                        {2, 5});
+  check_values(match(iou, {0.7, 0.3, false}), {0, kIgnored, kBackground, kIgnored, kBackground});
+  // Truth 1 reaches only 0.6: its best candidates (1 and 3, a tie) are matched to it anyway.
+  check_values(match(iou, {0.7, 0.3, true}), {0, 1, kBackground, 1, kBackground});
+  check_values(match(zeros({0, 3}), {}), {kBackground, kBackground, kBackground});
+  CHECK(match(zeros({2, 0}), {}).numel() == 0);
+}
+
+TEST_CASE("sample_balanced: at most the fraction positive, without replacement, the same for a seed") {
+  std::vector<int64_t> m(100, kBackground);
+  for (int i = 0; i < 10; ++i) m[i * 7] = i % 3;  // 10 positives
+  m[1] = kIgnored;
+  const Tensor matches = from_vector(m, {100});
+  Generator a(5), b(5);
+  const Sample s = sample_balanced(matches, 16, 0.25, a);
+  CHECK(s.positive.numel() == 4);
+  CHECK(s.negative.numel() == 12);
+  CHECK(sum(index_counts(100, concat({s.positive, s.negative}, 0), kInt64)).item() == 16);  // no index twice
+  for (int64_t i : s.positive.to_vector<int64_t>()) CHECK(m[i] >= 0);
+  for (int64_t i : s.negative.to_vector<int64_t>()) CHECK(m[i] == kBackground);
+  CHECK(sample_balanced(matches, 16, 0.25, b).negative.to_vector<int64_t>() == s.negative.to_vector<int64_t>());
+  const Sample all = sample_balanced(matches, 1000, 0.5, a);  // fewer exist than asked
+  CHECK(all.positive.numel() == 10);
+  CHECK(all.negative.numel() == 89);
+}
+
+TEST_CASE("RPN: head shapes and names, targets (border, fallback, coding), losses by hand") {
+  Generator gen(3);
+  RpnHead head(8, 16, 3, gen);
+  const NamedTensors params = head.named_parameters();
+  CHECK(params.at(0).first == "conv.weight");
+  CHECK(params.at(2).first == "cls_logits.weight");
+  CHECK(params.at(4).first == "bbox_pred.weight");
+  const double std = std::sqrt(mean(pow(head.conv->weight, 2)).item());
+  CHECK(std == doctest::Approx(0.01).epsilon(0.1));
+  const RpnHead::Outputs out = head.predict(randn({1, 8, 4, 5}, gen));
+  CHECK(out.objectness.shape() == Shape{4 * 5 * 3, 2});
+  CHECK(out.deltas.shape() == Shape{4 * 5 * 3, 4});
+
+  // A 64 x 64 image, stride 16, anchors of 16 and 32 pixels: 4 x 4 cells x 2.
+  const Tensor anchors = grid_anchors({{16, 32}, {1}, 16}, 4, 4);
+  // One box matching an anchor exactly, one that no anchor overlaps by 0.7 (the fallback makes it fg).
+  const Tensor truth = from_vector<float>({16, 16, 32, 32, 36, 30, 60, 50}, {2, 4});
+  RpnTargetOptions o;
+  o.batch_size = 12;
+  const RpnTargets t = rpn_targets(anchors, truth, 64, 64, o, gen);
+  const std::vector<int64_t> labels = t.labels.to_vector<int64_t>();
+  CHECK(t.sampled == 12);
+  CHECK(std::count(labels.begin(), labels.end(), 1) == 2);  // one per box, the fallback's included
+  CHECK(std::count(labels.begin(), labels.end(), 0) == 10);
+  // The 32-pixel anchors of border cells reach outside the image: never sampled.
+  const std::vector<float> a = anchors.to_vector<float>();
+  for (size_t i = 0; i < labels.size(); ++i)
+    if (a[4 * i] < 0 || a[4 * i + 2] > 64) CHECK(labels[i] == -1);
+  // An object anchor's target decodes back to its box.
+  const int64_t first = std::find(labels.begin(), labels.end(), 1) - labels.begin();
+  const Tensor back = decode_boxes(narrow(anchors, 0, first, 1), narrow(t.box_targets, 0, first, 1));
+  CHECK((max(abs(back - narrow(truth, 0, 0, 1))).item() < 1e-4 || max(abs(back - narrow(truth, 0, 1, 1))).item() < 1e-4));
+
+  // Zero logits: log 2 per sampled anchor; zero deltas: the Smooth L1 of the targets over 12.
+  RpnHead::Outputs zero{zeros({32, 2}).requires_grad_(), zeros({32, 4}).requires_grad_()};
+  const RpnLosses l = rpn_losses(zero, t);
+  CHECK(l.objectness.item() == doctest::Approx(std::log(2.0)));
+  CHECK(l.box.item() == doctest::Approx(smooth_l1_loss(zeros({32, 4}), t.box_targets, 3.0, t.box_weights, 12).item()));
+  (l.objectness + l.box).backward();
+  CHECK(zero.deltas.grad().defined());
+  // No ground truth: every sampled anchor is background, and the box loss is 0.
+  const RpnTargets none = rpn_targets(anchors, zeros({0, 4}), 64, 64, o, gen);
+  CHECK(sum(eq(none.labels, full({}, 0, kInt64))).item() == 12);
+  CHECK(rpn_losses(zero, none).box.item() == 0);
 }

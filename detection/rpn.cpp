@@ -1,0 +1,80 @@
+#include "detection/rpn.h"
+
+#include <algorithm>
+
+#include "autograd/grad_mode.h"
+#include "layers/init.h"
+#include "layers/losses.h"
+#include "ops/checks.h"
+#include "ops/ops.h"
+
+namespace rcnn {
+
+RpnHead::RpnHead(int64_t in_channels, int64_t mid_channels, int64_t anchors, Generator& gen)
+    : conv(register_module("conv", std::make_shared<nn::Conv2d>(in_channels, mid_channels, 3, Conv2dOptions{1, 1, 1},
+                                                                 true, gen))),
+      cls_logits(register_module("cls_logits", std::make_shared<nn::Conv2d>(mid_channels, 2 * anchors, 1,
+                                                                             Conv2dOptions{}, true, gen))),
+      bbox_pred(register_module("bbox_pred", std::make_shared<nn::Conv2d>(mid_channels, 4 * anchors, 1,
+                                                                           Conv2dOptions{}, true, gen))),
+      anchors(anchors) {
+  for (auto* layer : {conv.get(), cls_logits.get(), bbox_pred.get()}) normal_(layer->weight, 0.01, gen);
+}
+
+RpnHead::Outputs RpnHead::predict(const Tensor& features) {
+  check(features.defined() && features.dim() == 4 && features.size(0) == 1, "RpnHead: features must be (1, C, H, W), got ",
+        describe(features));
+  const Tensor h = relu(conv->forward(features));
+  // (1, A k, H, W) -> (H, W, A, k) -> (H W A, k): channel a k + j is anchor a's j-th number.
+  auto per_anchor = [&](const Tensor& t, int64_t k) {
+    const int64_t H = t.size(2), W = t.size(3);
+    return reshape(permute(reshape(t, {anchors, k, H, W}), {2, 3, 0, 1}), {H * W * anchors, k});
+  };
+  return {per_anchor(cls_logits->forward(h), 2), per_anchor(bbox_pred->forward(h), 4)};
+}
+
+namespace {
+
+Tensor column(const Tensor& b, int64_t k) { return squeeze(narrow(b, 1, k, 1), 1); }
+
+}  // namespace
+
+RpnTargets rpn_targets(const Tensor& anchors, const Tensor& truth, int64_t image_h, int64_t image_w,
+                       const RpnTargetOptions& o, Generator& gen) {
+  check_boxes("rpn_targets", anchors);
+  check_boxes("rpn_targets", truth);
+  NoGradGuard no_grad;
+  const int64_t A = anchors.size(0);
+  const double b = o.allowed_border;
+  // Anchors crossing the border are left out (the paper: they would give large, hard-to-correct errors).
+  const Tensor inside = ge(column(anchors, 0), scalar_like(anchors, -b)) * ge(column(anchors, 1), scalar_like(anchors, -b)) *
+                        le(column(anchors, 2), scalar_like(anchors, image_w + b)) *
+                        le(column(anchors, 3), scalar_like(anchors, image_h + b));
+  // An outside anchor gets IoU -1: never anyone's best, then ignored.
+  const Tensor iou = where(unsqueeze(inside, 0), box_iou(truth, anchors), scalar_like(anchors, -1));
+  const Tensor ignored = full({}, kIgnored, {kInt64, anchors.device()});
+  const Tensor matches = where(inside, match(iou, o.matcher), ignored);
+  const Sample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);
+
+  RpnTargets t;
+  const TensorOptions int64{kInt64, anchors.device()};
+  const Tensor positive = index_counts(A, s.positive, int64), negative = index_counts(A, s.negative, int64);
+  t.labels = positive * 2 + negative - 1;  // 1 object, 0 background, -1 (kIgnoreLabel) not sampled
+  t.box_weights = unsqueeze(positive.to(anchors.dtype()), 1);
+  t.box_targets = zeros({A, 4}, anchors.options());
+  if (truth.size(0) > 0 && A > 0) {
+    const Tensor matched = index_select_in_range(truth, 0, clamp(matches, 0, static_cast<double>(truth.size(0) - 1)));
+    t.box_targets = encode_boxes(anchors, matched, o.coding) * t.box_weights;
+  }
+  t.sampled = s.positive.numel() + s.negative.numel();
+  return t;
+}
+
+RpnLosses rpn_losses(const RpnHead::Outputs& out, const RpnTargets& t, double sigma) {
+  check(out.objectness.size(0) == t.labels.size(0), "rpn_losses: ", out.objectness.size(0), " anchors scored, ",
+        t.labels.size(0), " targets");
+  return {cross_entropy(out.objectness, t.labels),
+          smooth_l1_loss(out.deltas, t.box_targets, sigma, t.box_weights, static_cast<double>(std::max<int64_t>(t.sampled, 1)))};
+}
+
+}  // namespace rcnn
