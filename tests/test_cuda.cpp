@@ -6,7 +6,10 @@
 #include "layers/pool2d.h"
 #include "cuda/runtime.h"
 #include "detection/boxes.h"
+#include "detection/anchors.h"
 #include "detection/nms.h"
+#include "detection/proposals.h"
+#include "detection/rpn.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
 #include "tests/op_cases.h"
@@ -140,6 +143,25 @@ TEST_CASE("CUDA: boxes, box coding, nonzero and NMS (the bitmask kernel) match t
     CHECK(nonzero(gt(scores, scalar_like(scores, 0.5)).to(gpu)).cpu().to_vector<int64_t>() ==
           nonzero(gt(scores, scalar_like(scores, 0.5))).to_vector<int64_t>());
   }
+}
+
+TEST_CASE("CUDA: proposals, matching and RPN targets match the CPU for the same seed") {
+  if (!have_gpu()) return;
+  const Device gpu = Device::cuda();
+  Generator gen(8);
+  const Tensor anchors = grid_anchors(AnchorOptions::paper(), 20, 30);
+  const int64_t A = anchors.size(0);
+  const Tensor objectness = randn({A}, gen), deltas = randn({A, 4}, gen) * 0.2;
+  const Proposals p_cpu = propose(anchors, objectness, deltas, 320, 480);
+  const Proposals p_gpu = propose(anchors.to(gpu), objectness.to(gpu), deltas.to(gpu), 320, 480);
+  check_close(p_gpu.boxes.cpu(), p_cpu.boxes, 1e-3, 1e-5);
+  check_close(p_gpu.scores.cpu(), p_cpu.scores);
+  const Tensor truth = from_vector<float>({30, 40, 200, 180, 250, 60, 420, 300, 100, 200, 140, 260}, {3, 4});
+  Generator a(4), b(4);
+  const RpnTargets t_cpu = rpn_targets(anchors, truth, 320, 480, {}, a);
+  const RpnTargets t_gpu = rpn_targets(anchors.to(gpu), truth.to(gpu), 320, 480, {}, b);
+  CHECK(t_gpu.labels.cpu().to_vector<int64_t>() == t_cpu.labels.to_vector<int64_t>());
+  check_close(t_gpu.box_targets.cpu(), t_cpu.box_targets, 1e-4, 1e-4);
 }
 
 TEST_CASE("CUDA: the caching allocator reuses freed blocks") {
