@@ -31,19 +31,25 @@ def main():
     g = torch.Generator().manual_seed(0)
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     rows = []
-    for n in SIZES:
-        boxes, scores = boxes_and_scores(n, g, args.device)
+
+    def time_it(op, shape, fn):
+        """The median of args.reps calls after 3 warm-ups, each waited for on a GPU."""
         for _ in range(3):
-            torchvision.ops.nms(boxes, scores, 0.7)
+            fn()
         sync()
         ts = []
         for _ in range(args.reps):
             t0 = time.perf_counter()
-            torchvision.ops.nms(boxes, scores, 0.7)
+            fn()
             sync()
             ts.append(time.perf_counter() - t0)
-        rows.append({"op": "nms", "shape": f"{n} boxes @0.7", "median_s": statistics.median(ts)})
-        print(f"nms {n:6d} boxes: {statistics.median(ts) * 1e3:.3f} ms")
+        rows.append({"op": op, "shape": shape, "median_s": statistics.median(ts)})
+        print(f"{op} {shape}: {statistics.median(ts) * 1e3:.3f} ms")
+
+    for n in SIZES:
+        boxes, scores = boxes_and_scores(n, g, args.device)
+        time_it("nms", f"{n} boxes @0.7", lambda: torchvision.ops.nms(boxes, scores, 0.7))
+
     # roi_align: 300 RoIs on a (1, 256, 16, 16) map (a 256 x 256 image at stride 16), 7 x 7, sampling 2
     features = torch.randn(1, 256, 16, 16, generator=g).to(args.device)
     xy = torch.rand(300, 2, generator=g) * 200
@@ -59,18 +65,9 @@ def main():
         features_g.grad = None
         torchvision.ops.roi_align(features_g, rois, 7, 1 / 16, 2, False).backward(grad)
 
-    for op, fn in (("roi_align fwd", forward), ("roi_align fwd+bwd", forward_backward)):
-        for _ in range(3):
-            fn()
-        sync()
-        ts = []
-        for _ in range(args.reps):
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            ts.append(time.perf_counter() - t0)
-        rows.append({"op": op, "shape": "300 RoIs 256x16x16 7x7", "median_s": statistics.median(ts)})
-        print(f"{op}: {statistics.median(ts) * 1e3:.3f} ms")
+    time_it("roi_align fwd", "300 RoIs 256x16x16 7x7", forward)
+    time_it("roi_align fwd+bwd", "300 RoIs 256x16x16 7x7", forward_backward)
+
     # The proposal step of a 38 x 63 map with 9 anchors (21 546): decode, clip, remove small, top 12 000,
     # NMS 0.7, top 2 000, with torchvision's ops in that order (its RPN does the same per image).
     from torchvision.models.detection._utils import BoxCoder
@@ -89,17 +86,7 @@ def main():
         keep = torchvision.ops.nms(boxes[top], scores[top], 0.7)[:2000]
         return boxes[top][keep]
 
-    for _ in range(3):
-        proposal_step()
-    sync()
-    ts = []
-    for _ in range(args.reps):
-        t0 = time.perf_counter()
-        proposal_step()
-        sync()
-        ts.append(time.perf_counter() - t0)
-    rows.append({"op": "proposals", "shape": "38x63 map, 9 anchors", "median_s": statistics.median(ts)})
-    print(f"proposals: {statistics.median(ts) * 1e3:.3f} ms")
+    time_it("proposals", "38x63 map, 9 anchors", proposal_step)
     with open(args.json_out, "w") as f:
         json.dump({"device": args.device, "threads": args.threads, "torchvision": torchvision.__version__, "rows": rows}, f)
 
