@@ -141,13 +141,16 @@ fuzz: deps build/fuzz/voc_annotation_fuzzer build/fuzz/image_fuzzer tools
 deps:
 	@scripts/deps.sh
 
-# Regenerates the PyTorch reference fixtures under tests/reference/ (needs python3-torch): the C++
-# tests write their side of the safetensors round trip first, then PyTorch writes and checks.
+# Regenerates the reference fixtures under tests/reference/ (needs python3-torch): the C++ tests write
+# their side of the safetensors round trip first, then PyTorch writes and checks; then voc_eval.py's
+# APs and torchvision's detection answers.
 reference:
 	@scripts/deps.sh --reference
 	@$(MAKE) --no-print-directory tests
 	RCNN_WRITE_FIXTURES=1 $(TEST_BIN) -tc="safetensors: rcnn.cpp writes*" > /dev/null
 	/usr/bin/python3 tests/reference/make_reference.py
+	/usr/bin/python3 tests/reference/make_voc_reference.py
+	/usr/bin/python3 tests/reference/make_detection_reference.py
 
 clean:
 	rm -rf build
