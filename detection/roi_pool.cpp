@@ -6,6 +6,7 @@
 #include "detection/boxes.h"
 #include "detection/kernels/kernels.h"
 #include "ops/checks.h"
+#include "layers/pool2d.h"
 #include "ops/index.h"
 
 namespace rcnn {
@@ -63,6 +64,11 @@ Tensor roi_pool(const Tensor& features, const Tensor& boxes, const Tensor& batch
              return {gx};
            });
   return y;
+}
+
+Tensor crop_and_resize(const Tensor& features, const Tensor& boxes, const Tensor& batch_index, int64_t size,
+                       double spatial_scale) {
+  return max_pool2d(roi_align(features, boxes, batch_index, {2 * size, spatial_scale, 1, false}), {2, 2, 0, false});
 }
 
 }  // namespace rcnn

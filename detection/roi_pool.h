@@ -22,4 +22,10 @@ struct RoiPoolOptions {
 Tensor roi_align(const Tensor& features, const Tensor& boxes, const Tensor& batch_index, const RoiAlignOptions& options = {});
 Tensor roi_pool(const Tensor& features, const Tensor& boxes, const Tensor& batch_index, const RoiPoolOptions& options = {});
 
+// The seed article's crop-and-resize (Luminoth): a 2 size x 2 size grid of bilinear samples, one at the
+// centre of each cell of the box (roi_align with sampling_ratio 1), then 2 x 2 max pooling -> size x
+// size. (TensorFlow's crop_and_resize puts its samples on the grid's corners: half a cell apart.)
+Tensor crop_and_resize(const Tensor& features, const Tensor& boxes, const Tensor& batch_index, int64_t size = 7,
+                       double spatial_scale = 1.0 / 16);
+
 }  // namespace rcnn

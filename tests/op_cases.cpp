@@ -92,6 +92,7 @@ const std::vector<OpCase>& op_cases() {
       {"roi_align_adaptive_aligned", {{{2, 3, 7, 6}}},
        [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {2, 0.5, 0, true}); }},
       {"roi_pool", {{{2, 3, 7, 6}}}, [](In x) { return roi_pool(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5}); }},
+      {"crop_and_resize", {{{2, 3, 7, 6}}}, [](In x) { return crop_and_resize(x[0], rois(x[0]), roi_images(x[0]), 2, 0.5); }},
       {"linear", {{{4, 3}}, {{5, 3}}, {{5}}}, [](In x) { return linear(x[0], x[1], x[2]); }},
       {"softmax", {{{3, 5}}}, [](In x) { return softmax(x[0] * 3.0, 1); }},
       {"log_softmax", {{{3, 5}}}, [](In x) { return log_softmax(x[0] * 3.0, -1); }},

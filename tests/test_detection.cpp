@@ -9,6 +9,8 @@
 #include "detection/nms.h"
 #include "detection/proposals.h"
 #include "detection/rpn.h"
+#include "detection/rcnn_head.h"
+#include "detection/postprocess.h"
 #include "layers/losses.h"
 #include <algorithm>
 #include <cmath>
@@ -213,4 +215,65 @@ TEST_CASE("RPN: head shapes and names, targets (border, fallback, coding), losse
   const RpnTargets none = rpn_targets(anchors, zeros({0, 4}), 64, 64, o, gen);
   CHECK(sum(eq(none.labels, full({}, 0, kInt64))).item() == 12);
   CHECK(rpn_losses(zero, none).box.item() == 0);
+}
+
+TEST_CASE("R-CNN: head names and shapes, targets with the ground truth added, true-class box loss") {
+  Generator gen(11);
+  RcnnHead head(4 * 2 * 2, 8, 3, 0.5, gen);
+  const NamedTensors p = head.named_parameters();
+  CHECK(p.at(0).first == "box_head.fc6.weight");
+  CHECK(p.at(4).first == "box_predictor.cls_score.weight");
+  CHECK(p.at(6).first == "box_predictor.bbox_pred.weight");
+  const RcnnHead::Outputs out = head.predict(randn({5, 4, 2, 2}, gen));
+  CHECK(out.class_logits.shape() == Shape{5, 4});
+  CHECK(out.deltas.shape() == Shape{5, 12});
+
+  // Two objects of classes 2 and 0; proposals: one on object 0, one half on it, two far away.
+  const Tensor truth = from_vector<float>({10, 10, 50, 50, 60, 60, 90, 100}, {2, 4});
+  const Tensor classes = from_vector<int64_t>({2, 0}, {2});
+  const Tensor proposals = from_vector<float>({12, 10, 50, 52, 30, 10, 70, 50, 0, 100, 10, 110, 100, 0, 120, 20}, {4, 4});
+  RcnnTargetOptions o;
+  o.batch_size = 6;
+  o.positive_fraction = 0.5;
+  const RcnnSample s = rcnn_targets(proposals, truth, classes, o, gen);
+  // Objects: proposal 0 and the two ground-truth boxes (IoU 1); proposal 1 (IoU 1/3) is background.
+  const std::vector<int64_t> labels = s.labels.to_vector<int64_t>();
+  CHECK(labels.size() == 6);
+  CHECK(std::count(labels.begin(), labels.end(), 3) == 2);  // class 2 + 1: proposal 0 and its truth box
+  CHECK(std::count(labels.begin(), labels.end(), 1) == 1);
+  CHECK(std::count(labels.begin(), labels.end(), 0) == 3);
+  // A ground-truth RoI's target is 0 (the box itself).
+  const Tensor coded = encode_boxes(s.rois, s.rois);
+  CHECK(max(abs(coded)).item() == 0);
+
+  // The box loss sees only the true class's deltas: deltas of other classes change nothing.
+  Tensor deltas = zeros({6, 12}).requires_grad_();
+  const RcnnLosses l = rcnn_losses({zeros({6, 4}), deltas}, s);
+  CHECK(l.classification.item() == doctest::Approx(std::log(4.0)));
+  l.box.backward();
+  const std::vector<float> g = deltas.grad().to_vector<float>();
+  for (int64_t r = 0; r < 6; ++r)
+    for (int64_t c = 0; c < 12; ++c)
+      if (labels[r] == 0 || c / 4 != labels[r] - 1) CHECK(g[r * 12 + c] == 0);
+  // Nothing to learn from: no ground truth, only background.
+  const RcnnSample bg = rcnn_targets(proposals, zeros({0, 4}), zeros({0}, kInt64), o, gen);
+  CHECK(sum(bg.labels).item() == 0);
+}
+
+TEST_CASE("post-processing: softmax, class-specific decode, threshold, per-class NMS, top-k, original scale") {
+  // Three RoIs, two classes; RoIs 0 and 1 overlap (IoU 0.82) and both say class 1; RoI 2 says class 0.
+  const Tensor rois = from_vector<float>({0, 0, 20, 20, 1, 1, 21, 21, 40, 40, 60, 80}, {3, 4});
+  const Tensor logits = from_vector<float>({0, 0, 5, 0, 0, 4, 0, 6, 0}, {3, 3});
+  RcnnHead::Outputs out{logits, zeros({3, 8})};
+  std::vector<Detection> d = postprocess(out, rois, 100, 100, 2.0, "img");
+  REQUIRE(d.size() == 2);  // class 0: RoI 2; class 1: RoI 0 (RoI 1 suppressed); the rest score below 0.05
+  CHECK(d[0].label == 0);
+  CHECK(d[0].box == Box{20, 20, 30, 40});  // RoI 2 at half scale
+  CHECK(d[1].label == 1);
+  CHECK(d[1].score == doctest::Approx(std::exp(5.0) / (2 + std::exp(5.0))));
+  CHECK(d[1].box == Box{0, 0, 10, 10});
+  PostprocessOptions one;
+  one.max_per_image = 1;
+  CHECK(postprocess(out, rois, 100, 100, 1.0, "img", one).size() == 1);
+  CHECK(postprocess({zeros({0, 3}), zeros({0, 8})}, zeros({0, 4}), 100, 100, 1.0, "img").empty());
 }

@@ -96,6 +96,8 @@ CASES = {
     "roi_align": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_align(x[0], ROIS, 3, 0.5, 2, False)),
     "roi_align_adaptive_aligned": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_align(x[0], ROIS, 2, 0.5, 0, True)),
     "roi_pool": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_pool(x[0], ROIS, 3, 0.5)),
+    "crop_and_resize": ([((2, 3, 7, 6), A)],
+                        lambda x: F.max_pool2d(torchvision.ops.roi_align(x[0], ROIS, 4, 0.5, 1, False), 2, 2)),
     "linear": ([((4, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
     "softmax": ([((3, 5), A)], lambda x: F.softmax(x[0] * 3.0, 1)),
     "log_softmax": ([((3, 5), A)], lambda x: F.log_softmax(x[0] * 3.0, -1)),

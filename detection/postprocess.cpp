@@ -1,0 +1,46 @@
+#include "detection/postprocess.h"
+
+#include <algorithm>
+
+#include "autograd/grad_mode.h"
+#include "detection/nms.h"
+#include "layers/functional.h"
+#include "ops/checks.h"
+#include "ops/ops.h"
+
+namespace rcnn {
+
+std::vector<Detection> postprocess(const RcnnHead::Outputs& out, const Tensor& rois, int64_t image_h, int64_t image_w,
+                                   double scale, const std::string& image_id, const PostprocessOptions& o) {
+  check_boxes("postprocess", rois);
+  const int64_t S = rois.size(0), N = out.deltas.size(1) / 4;
+  check(out.class_logits.dim() == 2 && out.class_logits.size(0) == S && out.class_logits.size(1) == N + 1 &&
+            out.deltas.size(0) == S,
+        "postprocess: class_logits ", describe(out.class_logits), " and deltas ", describe(out.deltas),
+        " do not fit ", S, " RoIs");
+  check(scale > 0 && o.max_per_image >= 0, "postprocess: scale ", scale, " and max_per_image ", o.max_per_image,
+        " must be positive");
+  NoGradGuard no_grad;
+  // Every (RoI, class) pair at once, RoI-major: rows s N + c - 1 for class c = 1..N.
+  const Tensor probs = narrow(softmax(out.class_logits.detach(), 1), 1, 1, N);
+  const Tensor repeated = reshape(expand(unsqueeze(rois.detach(), 1), {S, N, 4}), {S * N, 4});
+  Tensor boxes = clip_boxes(decode_boxes(repeated, reshape(out.deltas.detach(), {S * N, 4}), o.coding), image_h, image_w);
+  Tensor scores = reshape(probs, {S * N});
+  Tensor labels = reshape(expand(unsqueeze(arange(N, {kInt64, rois.device()}), 0), {S, N}), {S * N});
+  const Tensor confident = nonzero(gt(scores, scalar_like(scores, o.score_threshold)));
+  boxes = index_select_in_range(boxes, 0, confident);
+  scores = index_select_in_range(scores, 0, confident);
+  labels = index_select_in_range(labels, 0, confident);
+  const Tensor keep = batched_nms(boxes, scores, labels, o.nms_threshold);  // decreasing score
+  const Tensor best = narrow(keep, 0, 0, std::min(o.max_per_image, keep.numel()));
+  const std::vector<float> b = index_select_in_range(boxes, 0, best).cpu().to_vector<float>();
+  const std::vector<double> s = index_select_in_range(scores, 0, best).cpu().to(kFloat64).to_vector<double>();
+  const std::vector<int64_t> l = index_select_in_range(labels, 0, best).cpu().to_vector<int64_t>();
+  std::vector<Detection> detections;
+  for (size_t i = 0; i < l.size(); ++i)
+    detections.push_back({image_id, l[i], s[i], {b[4 * i] / scale, b[4 * i + 1] / scale, b[4 * i + 2] / scale,
+                                                 b[4 * i + 3] / scale}});
+  return detections;
+}
+
+}  // namespace rcnn
