@@ -5,6 +5,8 @@
 #include "layers/functional.h"
 #include "layers/losses.h"
 #include "layers/pool2d.h"
+#include "detection/boxes.h"
+#include "detection/nms.h"
 #include "detection/roi_pool.h"
 #include "ops/ops.h"
 
@@ -27,6 +29,12 @@ Tensor rois(const Tensor& like) {
       .to(like.device());
 }
 Tensor roi_images(const Tensor& like) { return indices({0, 1, 0, 1}, {4}, like); }
+
+// Valid boxes from free inputs: corners (N, 2) in [-1, 1] scaled to [-10, 10], sizes (N, 2) positive.
+Tensor boxes_from(const Tensor& corners, const Tensor& sizes) {
+  const Tensor lo = corners * 10.0;
+  return concat({lo, lo + sizes * 8.0}, 1);
+}
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -93,6 +101,21 @@ const std::vector<OpCase>& op_cases() {
        [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {2, 0.5, 0, true}); }},
       {"roi_pool", {{{2, 3, 7, 6}}}, [](In x) { return roi_pool(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5}); }},
       {"crop_and_resize", {{{2, 3, 7, 6}}}, [](In x) { return crop_and_resize(x[0], rois(x[0]), roi_images(x[0]), 2, 0.5); }},
+      // detection: box arithmetic (differentiable compositions) and NMS (indices, compared on values)
+      {"box_iou", {{{5, 2}}, {{5, 2}, P}, {{3, 2}}, {{3, 2}, P}},
+       [](In x) { return box_iou(boxes_from(x[0], x[1]), boxes_from(x[2], x[3])); }},
+      {"encode_boxes", {{{4, 2}}, {{4, 2}, P}, {{4, 2}}, {{4, 2}, P}},
+       [](In x) { return encode_boxes(boxes_from(x[0], x[1]), boxes_from(x[2], x[3])); }},
+      {"decode_boxes", {{{4, 2}}, {{4, 2}, P}, {{4, 4}}},
+       [](In x) { return decode_boxes(boxes_from(x[0], x[1]), x[2] * 0.5); }},
+      {"clip_boxes", {{{6, 2}}, {{6, 2}, P}}, [](In x) { return clip_boxes(boxes_from(x[0], x[1]), 9, 7); }},
+      {"nms", {{{12, 2}}, {{12, 2}, P}, {{12}}},
+       [](In x) { return nms(boxes_from(x[0], x[1]), x[2], 0.3); }, true, false},
+      {"batched_nms", {{{12, 2}}, {{12, 2}, P}, {{12}}},
+       [](In x) {
+         return batched_nms(boxes_from(x[0], x[1]), x[2], indices({0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2}, {12}, x[0]), 0.3);
+       },
+       true, false},
       {"linear", {{{4, 3}}, {{5, 3}}, {{5}}}, [](In x) { return linear(x[0], x[1], x[2]); }},
       {"softmax", {{{3, 5}}}, [](In x) { return softmax(x[0] * 3.0, 1); }},
       {"log_softmax", {{{3, 5}}}, [](In x) { return log_softmax(x[0] * 3.0, -1); }},

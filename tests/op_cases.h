@@ -1,6 +1,7 @@
 #pragma once
-// One table of every differentiable op, shared by the gradient checks (float64, CPU), the
-// CPU-vs-CUDA comparison and the PyTorch reference test, so no op can be missing from one of them.
+// One table of every op, shared by the gradient checks (float64, CPU), the CPU-vs-CUDA comparison and
+// the PyTorch reference test, so no op can be missing from one of them. Structured inputs (valid boxes,
+// indices) are built inside a case's function from its free inputs.
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct OpCase {
   std::vector<InputSpec> inputs;
   std::function<Tensor(const std::vector<Tensor>&)> f;
   bool has_reference = true;  // false where PyTorch cannot produce the same values (random masks)
+  // false for ops whose result has no gradient (NMS's indices, masks): compared on values only, on
+  // both devices and with PyTorch, and left out of the gradient check.
+  bool differentiable = true;
 };
 
 const std::vector<OpCase>& op_cases();

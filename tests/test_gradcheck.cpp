@@ -9,6 +9,7 @@ using namespace rcnn;
 
 TEST_CASE("every differentiable op passes gradcheck") {
   for (const auto& c : rcnn::testing::op_cases()) {
+    if (!c.differentiable) continue;
     SUBCASE(c.name.c_str()) {
       GradcheckResult r = gradcheck(c.f, rcnn::testing::make_inputs(c, 7));
       CHECK_MESSAGE(r.ok, c.name, ": ", r.message);

@@ -41,6 +41,7 @@ TEST_CASE("every op in the table matches PyTorch's values and gradients") {
                       shape_str(want.shape()));
       std::string m = mismatch(y.to_vector<double>(), want.to_vector<double>(), 1e-12, 1e-10);
       CHECK_MESSAGE(m.empty(), op.name, " output: ", m);
+      if (!op.differentiable) continue;
       std::vector<double> w(y.numel());
       for (size_t i = 0; i < w.size(); ++i) w[i] = (static_cast<double>(i % 7) - 3) / 4;
       y.backward(from_vector(w, y.shape()));

@@ -22,7 +22,10 @@ import torchvision
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
 import safetensors_io  # noqa: E402
+import math
+
 import torch.nn.functional as F
+from torchvision.models.detection._utils import BoxCoder
 
 torch.manual_seed(0)
 A, P, Z = "any", "positive", "zero"
@@ -36,6 +39,14 @@ def idx(values, shape):
 # tests/op_cases.cpp's rois(): (image, x1, y1, x2, y2) over a (2, C, 7, 6) map at scale 1/2
 ROIS = torch.tensor([[0, 1, 1, 9, 7], [1, -3, 2, 6, 15], [0, 4, 4, 4, 4], [1, 10.5, 0.2, 13.9, 11.7]],
                     dtype=torch.float64)
+
+def boxes_from(corners, sizes):
+    """tests/op_cases.cpp's boxes_from: valid boxes from free inputs."""
+    lo = corners * 10.0
+    return torch.cat([lo, lo + sizes * 8.0], 1)
+
+
+CODER = BoxCoder(weights=(10.0, 10.0, 5.0, 5.0), bbox_xform_clip=math.log(1000.0 / 16))
 
 CASES = {
     "add_broadcast": ([((2, 3), A), ((3,), A)], lambda x: x[0] + x[1]),
@@ -98,6 +109,19 @@ CASES = {
     "roi_pool": ([((2, 3, 7, 6), A)], lambda x: torchvision.ops.roi_pool(x[0], ROIS, 3, 0.5)),
     "crop_and_resize": ([((2, 3, 7, 6), A)],
                         lambda x: F.max_pool2d(torchvision.ops.roi_align(x[0], ROIS, 4, 0.5, 1, False), 2, 2)),
+    "box_iou": ([((5, 2), A), ((5, 2), P), ((3, 2), A), ((3, 2), P)],
+                lambda x: torchvision.ops.box_iou(boxes_from(x[0], x[1]), boxes_from(x[2], x[3]))),
+    "encode_boxes": ([((4, 2), A), ((4, 2), P), ((4, 2), A), ((4, 2), P)],
+                     lambda x: CODER.encode_single(boxes_from(x[2], x[3]), boxes_from(x[0], x[1]))),
+    "decode_boxes": ([((4, 2), A), ((4, 2), P), ((4, 4), A)],
+                     lambda x: CODER.decode_single(x[2] * 0.5, boxes_from(x[0], x[1]))),
+    "clip_boxes": ([((6, 2), A), ((6, 2), P)],
+                   lambda x: torchvision.ops.clip_boxes_to_image(boxes_from(x[0], x[1]), (9, 7))),
+    "nms": ([((12, 2), A), ((12, 2), P), ((12,), A)],
+            lambda x: torchvision.ops.nms(boxes_from(x[0], x[1]), x[2], 0.3)),
+    "batched_nms": ([((12, 2), A), ((12, 2), P), ((12,), A)],
+                    lambda x: torchvision.ops.batched_nms(boxes_from(x[0], x[1]), x[2],
+                                                          idx([0, 1, 2] * 4, (12,)), 0.3)),
     "linear": ([((4, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
     "softmax": ([((3, 5), A)], lambda x: F.softmax(x[0] * 3.0, 1)),
     "log_softmax": ([((3, 5), A)], lambda x: F.log_softmax(x[0] * 3.0, -1)),
@@ -183,8 +207,9 @@ def main():
     for name, (specs, f) in CASES.items():
         xs = [make_input(s, d).requires_grad_(d != C) for s, d in specs]
         y = f(xs)
-        w = ((torch.arange(y.numel(), dtype=torch.float64) % 7) - 3) / 4
-        (y * w.reshape(y.shape)).sum().backward()
+        if y.requires_grad:  # NMS's indices have no gradient
+            w = ((torch.arange(y.numel(), dtype=torch.float64) % 7) - 3) / 4
+            (y * w.reshape(y.shape)).sum().backward()
         out.append({
             "name": name,
             "inputs": [{"shape": list(x.shape), "values": x.detach().flatten().tolist()} for x in xs],
