@@ -40,14 +40,14 @@ Tensor from_json(const json& j) {
 
 }  // namespace
 
-TEST_CASE("box_iou equals torchvision's") {
+TEST_CASE("box_iou equals torchvision's" * doctest::test_suite("ch06")) {
   const json& r = reference().at("box_iou");
   check_close(box_iou(from_json(r.at("a")), from_json(r.at("b"))), from_json(r.at("iou")), 0, 0);
   // Both areas 0: no overlap (torchvision divides 0 by 0 there).
   check_values(box_iou(tensor({5, 5, 5, 5}).view_as_shape({1, 4}), tensor({5, 5, 5, 5}).view_as_shape({1, 4})), {0});
 }
 
-TEST_CASE("box coding equals torchvision's BoxCoder (weights 10, 10, 5, 5), clamp included") {
+TEST_CASE("box coding equals torchvision's BoxCoder (weights 10, 10, 5, 5), clamp included" * doctest::test_suite("ch06")) {
   const json& r = reference().at("box_coder");
   const Tensor ref = from_json(r.at("reference")), target = from_json(r.at("target"));
   // The same arithmetic in the same order; only exp and log may differ from PyTorch's vectorised ones
@@ -103,7 +103,7 @@ TEST_CASE("boxes: NaN, infinite and inverted boxes are errors naming the op and 
   CHECK_THROWS_WITH_AS(nms(zeros({3, 4}), zeros({3}), 1.5), doctest::Contains("not in [0, 1]"), Error);
 }
 
-TEST_CASE("anchors: both presets, sizes and ratios, centres on the cells, order (h, w, a)") {
+TEST_CASE("anchors: both presets, sizes and ratios, centres on the cells, order (h, w, a)" * doctest::test_suite("ch06")) {
   CHECK(AnchorOptions::paper().count() == 9);
   CHECK(AnchorOptions::luminoth().count() == 12);
   AnchorOptions o{{16, 32}, {0.5, 2}, 8};
@@ -276,4 +276,14 @@ TEST_CASE("post-processing: softmax, class-specific decode, threshold, per-class
   one.max_per_image = 1;
   CHECK(postprocess(out, rois, 100, 100, 1.0, "img", one).size() == 1);
   CHECK(postprocess({zeros({0, 3}), zeros({0, 8})}, zeros({0, 4}), 100, 100, 1.0, "img").empty());
+}
+
+TEST_CASE("chapter 06's figures: 5 400 anchors, 828 inside, the deltas of its example" * doctest::test_suite("ch06")) {
+  const Tensor anchors = grid_anchors(AnchorOptions::paper(), 20, 30);
+  CHECK(anchors.size(0) == 5400);
+  const Tensor inside = ge(narrow(anchors, 1, 0, 1), scalar_like(anchors, 0)) * ge(narrow(anchors, 1, 1, 1), scalar_like(anchors, 0)) *
+                        le(narrow(anchors, 1, 2, 1), scalar_like(anchors, 480)) * le(narrow(anchors, 1, 3, 1), scalar_like(anchors, 320));
+  CHECK(sum(inside).item() == 828);
+  const Tensor d = encode_boxes(from_vector<float>({176, 96, 304, 224}, {1, 4}), from_vector<float>({190, 120, 330, 210}, {1, 4}));
+  check_values(d, {1.5625, 0.390625, std::log(140.0 / 128) / 0.2, std::log(90.0 / 128) / 0.2}, 1e-5);
 }
