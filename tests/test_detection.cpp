@@ -58,7 +58,7 @@ TEST_CASE("box coding equals torchvision's BoxCoder (weights 10, 10, 5, 5), clam
   check_close(decode_boxes(ref, encode_boxes(ref, target)), target, 1e-3, 1e-5);  // the round trip
 }
 
-TEST_CASE("nms keeps what torchvision keeps: random, tied scores, duplicates, zero-area, 10 000 boxes") {
+TEST_CASE("nms keeps what torchvision keeps: random, tied scores, duplicates, zero-area, 10 000 boxes" * doctest::test_suite("ch08")) {
   for (const json& c : reference().at("nms")) {
     CAPTURE(c.at("name").get<std::string>());
     const Tensor keep = nms(from_json(c.at("boxes")), from_json(c.at("scores")), c.at("threshold").get<double>());
@@ -70,7 +70,7 @@ TEST_CASE("nms keeps what torchvision keeps: random, tied scores, duplicates, ze
   CHECK(keep.to_vector<int64_t>() == b.at("keep").get<std::vector<int64_t>>());
 }
 
-TEST_CASE("nms by hand: the higher score wins a cluster, equal scores keep their order") {
+TEST_CASE("nms by hand: the higher score wins a cluster, equal scores keep their order" * doctest::test_suite("ch08")) {
   Tensor boxes = from_vector<float>({0, 0, 10, 10, 1, 1, 11, 11, 50, 50, 60, 60, 0, 0, 10, 10}, {4, 4});
   check_values(nms(boxes, tensor({0.5, 0.9, 0.3, 0.9}), 0.5), {1, 2});  // 1 and 3 tie; 1 comes first
   check_values(nms(boxes, tensor({0.5, 0.9, 0.3, 0.9}), 1.0), {1, 3, 0, 2});  // nothing overlaps more than 1
@@ -124,7 +124,7 @@ TEST_CASE("anchors: both presets, sizes and ratios, centres on the cells, order 
   CHECK_THROWS_WITH_AS(grid_anchors({{16}, {-1}, 8}, 2, 2), doctest::Contains("ratio -1"), Error);
 }
 
-TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, small, top-n, NMS, top-n)") {
+TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, small, top-n, NMS, top-n)" * doctest::test_suite("ch08")) {
   const json& r = reference().at("proposals");
   const ProposalOptions o{r.at("pre_nms_top_n").get<int64_t>(), r.at("nms_threshold").get<double>(),
                           r.at("post_nms_top_n").get<int64_t>(), r.at("min_size").get<double>()};
@@ -141,7 +141,7 @@ TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, sm
   CHECK_FALSE(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), deltas, 100, 100).boxes.requires_grad());
 }
 
-TEST_CASE("match: thresholds, ignored band, each truth's best candidates, no truth") {
+TEST_CASE("match: thresholds, ignored band, each truth's best candidates, no truth" * doctest::test_suite("ch07")) {
   // 2 ground-truth boxes x 5 candidates.
   const Tensor iou = from_vector<float>({0.8f, 0.5f, 0.1f, 0.2f, 0.0f,  //
                                          0.1f, 0.6f, 0.25f, 0.6f, 0.0f},
@@ -153,7 +153,7 @@ TEST_CASE("match: thresholds, ignored band, each truth's best candidates, no tru
   CHECK(match(zeros({2, 0}), {}).numel() == 0);
 }
 
-TEST_CASE("sample_balanced: at most the fraction positive, without replacement, the same for a seed") {
+TEST_CASE("sample_balanced: at most the fraction positive, without replacement, the same for a seed" * doctest::test_suite("ch07")) {
   std::vector<int64_t> m(100, kBackground);
   for (int i = 0; i < 10; ++i) m[i * 7] = i % 3;  // 10 positives
   m[1] = kIgnored;
@@ -171,7 +171,7 @@ TEST_CASE("sample_balanced: at most the fraction positive, without replacement, 
   CHECK(all.negative.numel() == 89);
 }
 
-TEST_CASE("RPN: head shapes and names, targets (border, fallback, coding), losses by hand") {
+TEST_CASE("RPN: head shapes and names, targets (border, fallback, coding), losses by hand" * doctest::test_suite("ch07")) {
   Generator gen(3);
   RpnHead head(8, 16, 3, gen);
   const NamedTensors params = head.named_parameters();
@@ -217,7 +217,7 @@ TEST_CASE("RPN: head shapes and names, targets (border, fallback, coding), losse
   CHECK(rpn_losses(zero, none).box.item() == 0);
 }
 
-TEST_CASE("R-CNN: head names and shapes, targets with the ground truth added, true-class box loss") {
+TEST_CASE("R-CNN: head names and shapes, targets with the ground truth added, true-class box loss" * doctest::test_suite("ch10")) {
   Generator gen(11);
   RcnnHead head(4 * 2 * 2, 8, 3, 0.5, gen);
   const NamedTensors p = head.named_parameters();
@@ -260,7 +260,7 @@ TEST_CASE("R-CNN: head names and shapes, targets with the ground truth added, tr
   CHECK(sum(bg.labels).item() == 0);
 }
 
-TEST_CASE("post-processing: softmax, class-specific decode, threshold, per-class NMS, top-k, original scale") {
+TEST_CASE("post-processing: softmax, class-specific decode, threshold, per-class NMS, top-k, original scale" * doctest::test_suite("ch10")) {
   // Three RoIs, two classes; RoIs 0 and 1 overlap (IoU 0.82) and both say class 1; RoI 2 says class 0.
   const Tensor rois = from_vector<float>({0, 0, 20, 20, 1, 1, 21, 21, 40, 40, 60, 80}, {3, 4});
   const Tensor logits = from_vector<float>({0, 0, 5, 0, 0, 4, 0, 6, 0}, {3, 3});
@@ -286,4 +286,16 @@ TEST_CASE("chapter 06's figures: 5 400 anchors, 828 inside, the deltas of its ex
   CHECK(sum(inside).item() == 828);
   const Tensor d = encode_boxes(from_vector<float>({176, 96, 304, 224}, {1, 4}), from_vector<float>({190, 120, 330, 210}, {1, 4}));
   check_values(d, {1.5625, 0.390625, std::log(140.0 / 128) / 0.2, std::log(90.0 / 128) / 0.2}, 1e-5);
+}
+
+TEST_CASE("chapter 08's figures: the six boxes' IoUs and what NMS keeps" * doctest::test_suite("ch08")) {
+  const Tensor boxes = from_vector<float>({10, 10, 60, 60, 12, 14, 62, 58, 80, 20, 130, 80, 8, 6, 58, 62, 84, 24, 128, 76,
+                                           150, 40, 190, 90},
+                                          {6, 4});
+  const Tensor iou = box_iou(boxes, boxes);
+  CHECK(iou.at({0, 1}) == doctest::Approx(2112.0 / 2588).epsilon(1e-6));
+  CHECK(iou.at({0, 1}) == doctest::Approx(0.82).epsilon(0.01));
+  CHECK(iou.at({0, 3}) == doctest::Approx(0.83).epsilon(0.01));
+  CHECK(iou.at({4, 2}) == doctest::Approx(0.76).epsilon(0.01));
+  check_values(nms(boxes, tensor({0.9, 0.75, 0.8, 0.6, 0.85, 0.4}), 0.5), {0, 4, 5});
 }

@@ -1,0 +1,120 @@
+// Chapter 08 — proposals and non-maximum suppression. Steps greedy NMS through 6 boxes by hand, then
+// runs the proposal step on a generated image with a stand-in RPN (each anchor scored by its IoU with
+// the ground truth, plus noise) and draws the boxes before NMS, after it, and the top few.
+//   build/cpu/bin/08_proposals_and_nms [--out runs/08_proposals_and_nms]
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/rng.h"
+#include "datasets/draw.h"
+#include "datasets/generated.h"
+#include "datasets/voc.h"
+#include "detection/anchors.h"
+#include "detection/boxes.h"
+#include "detection/nms.h"
+#include "detection/proposals.h"
+#include "ops/ops.h"
+
+using namespace rcnn;
+
+static Box box_at(const std::vector<float>& boxes, int64_t i) {
+  return {boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]};
+}
+
+static Image with_boxes(const Image& base, const Tensor& boxes, Color color, int thickness = 1) {
+  Image image = base;
+  const std::vector<float> b = boxes.to_vector<float>();
+  for (int64_t i = 0; i < boxes.size(0); ++i) {
+    const Box r = box_at(b, i);
+    draw_rect(image, static_cast<int>(r.x1), static_cast<int>(r.y1), static_cast<int>(r.x2) - 1, static_cast<int>(r.y2) - 1,
+              color, thickness);
+  }
+  return image;
+}
+
+int main(int argc, char** argv) try {
+  CLI::App app{"Chapter 08: proposals and NMS"};
+  std::string out = "runs/08_proposals_and_nms";
+  app.add_option("--out", out, "where the pictures go");
+  CLI11_PARSE(app, argc, argv);
+  std::filesystem::create_directories(out);
+
+  // 1. NMS by hand: 6 boxes, two clusters and a loner, threshold 0.5.
+  const Tensor boxes = from_vector<float>({10, 10, 60, 60,  12, 14, 62, 58,  80, 20, 130, 80,  8, 6, 58, 62,
+                                           84, 24, 128, 76,  150, 40, 190, 90},
+                                          {6, 4});
+  const Tensor scores = tensor({0.9, 0.75, 0.8, 0.6, 0.85, 0.4});
+  const std::vector<double> s = scores.to_vector<double>();
+  const Tensor iou = box_iou(boxes, boxes);
+  std::printf("NMS at IoU 0.5, boxes in decreasing score:\n");
+  const std::vector<int64_t> order = sort(scores, 0, true).indices.to_vector<int64_t>();
+  std::vector<bool> dropped(6, false);
+  for (int64_t i : order) {
+    if (dropped[i]) continue;
+    std::printf("  keep box %lld (score %.2f)", static_cast<long long>(i), s[i]);
+    for (int64_t j : order)
+      if (!dropped[j] && j != i && s[j] <= s[i] && iou.at({i, j}) > 0.5) {
+        dropped[j] = true;
+        std::printf("; drop box %lld (IoU %.2f)", static_cast<long long>(j), iou.at({i, j}));
+      }
+    std::printf("\n");
+    dropped[i] = true;  // done with it
+  }
+  const std::vector<int64_t> keep = nms(boxes, scores, 0.5).to_vector<int64_t>();
+  std::printf("nms() keeps:");
+  for (int64_t k : keep) std::printf(" %lld", static_cast<long long>(k));
+  std::printf("\n");
+  Image steps(200, 100);
+  const std::vector<float> b = boxes.to_vector<float>();
+  for (bool kept_pass : {false, true})  // dropped boxes first, the kept ones on top
+    for (int64_t i = 0; i < 6; ++i) {
+      const bool kept = std::find(keep.begin(), keep.end(), i) != keep.end();
+      if (kept != kept_pass) continue;
+      char label[16];
+      std::snprintf(label, sizeof label, "%lld: %.2f", static_cast<long long>(i), s[i]);
+      draw_labelled_box(steps, box_at(b, i), kept ? label : std::to_string(i), kept ? palette(2) : Color{170, 170, 170},
+                        kept ? 2 : 1);
+    }
+  save_png(image_grid({steps}, 1, 3), out + "/nms_steps.png");
+
+  // 2. The proposal step on a generated image, with a stand-in for a trained RPN: each anchor's
+  //    objectness is its best IoU with the ground truth plus noise, its deltas small noise.
+  generate_shapes({out + "/shapes", 10, 7, 256});
+  VocReadOptions read;
+  read.classes = read_classes(out + "/shapes");
+  const Dataset data = read_voc(out + "/shapes", "trainval", read);
+  const Annotation& a = data.items.front();
+  const Image image = load_image(a.image_path);
+  std::vector<float> t;
+  for (const Object& o : a.objects) t.insert(t.end(), {float(o.box.x1), float(o.box.y1), float(o.box.x2), float(o.box.y2)});
+  const Tensor truth = from_vector(t, {static_cast<int64_t>(a.objects.size()), 4});
+  const Tensor anchors = grid_anchors({{32, 64, 128}, {0.5, 1, 2}, 16}, 16, 16);
+  Generator gen(0);
+  const Tensor objectness = max(box_iou(truth, anchors), {0}) + randn({anchors.size(0)}, gen) * 0.05;
+  const Tensor deltas = randn({anchors.size(0), 4}, gen) * 0.1;
+  std::printf("image %s: %lld objects, %lld anchors\n", a.id.c_str(), static_cast<long long>(truth.size(0)),
+              static_cast<long long>(anchors.size(0)));
+  ProposalOptions before;  // no NMS: what the RPN would send on without it
+  before.pre_nms_top_n = 60;
+  before.nms_threshold = 1.0;
+  before.post_nms_top_n = 60;
+  const Proposals raw = propose(anchors, objectness, deltas, image.height, image.width, before);
+  ProposalOptions o;
+  o.pre_nms_top_n = 60;
+  o.post_nms_top_n = 60;
+  const Proposals kept = propose(anchors, objectness, deltas, image.height, image.width, o);
+  std::printf("top 60 by objectness: %lld boxes; after NMS at 0.7: %lld\n", static_cast<long long>(raw.boxes.size(0)),
+              static_cast<long long>(kept.boxes.size(0)));
+  const Image gt = with_boxes(image, truth, palette(0), 2);
+  save_png(image_grid({with_boxes(gt, raw.boxes, palette(2)), with_boxes(gt, kept.boxes, palette(2)),
+                       with_boxes(gt, narrow(kept.boxes, 0, 0, std::min<int64_t>(10, kept.boxes.size(0))), palette(2), 2)},
+                      3, 2, 6, {"top 60 before NMS", "after NMS at 0.7", "the best 10"}),
+           out + "/proposals.png");
+  std::printf("wrote %s/nms_steps.png and %s/proposals.png\n", out.c_str(), out.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
+}
