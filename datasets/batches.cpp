@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-namespace rcnn::datasets {
+namespace rcnn {
 
 std::vector<int64_t> epoch_order(int64_t size, bool shuffle, Generator& gen) {
   std::vector<int64_t> order(size);
@@ -24,4 +24,4 @@ std::vector<std::vector<int64_t>> epoch_batches(int64_t size, int64_t batch_size
   return batches;
 }
 
-}  // namespace rcnn::datasets
+}  // namespace rcnn

@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 
-namespace rcnn::datasets {
+namespace rcnn {
 
 // 0..size-1, shuffled (Fisher-Yates with our generator: std::shuffle's algorithm differs between
 // standard libraries) or in order.
@@ -13,4 +13,4 @@ std::vector<int64_t> epoch_order(int64_t size, bool shuffle, Generator& gen);
 
 std::vector<std::vector<int64_t>> epoch_batches(int64_t size, int64_t batch_size, bool shuffle, Generator& gen);
 
-}  // namespace rcnn::datasets
+}  // namespace rcnn

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-namespace rcnn::datasets {
+namespace rcnn {
 
 std::vector<uint8_t> read_idx_gz(const std::string& path, std::vector<int64_t>& dims) {
   std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
@@ -51,4 +51,4 @@ LabelledImages load_fashion_mnist(const std::string& split, const std::string& d
           {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}};
 }
 
-}  // namespace rcnn::datasets
+}  // namespace rcnn

@@ -6,7 +6,7 @@
 
 #include "core/tensor.h"
 
-namespace rcnn::datasets {
+namespace rcnn {
 
 const std::string kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
@@ -22,4 +22,4 @@ LabelledImages load_fashion_mnist(const std::string& split, const std::string& d
 // Reads one gzip IDX file: the sizes of its dims, and its unsigned bytes.
 std::vector<uint8_t> read_idx_gz(const std::string& path, std::vector<int64_t>& dims);
 
-}  // namespace rcnn::datasets
+}  // namespace rcnn

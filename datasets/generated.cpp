@@ -186,7 +186,7 @@ Dataset generate_shapes(const GenerateOptions& opt) {
 }
 
 Dataset generate_fashion_scenes(const GenerateOptions& opt) {
-  const datasets::LabelledImages items = datasets::load_fashion_mnist("train");
+  const LabelledImages items = load_fashion_mnist("train");
   const std::vector<float> pixels = items.images.to_vector<float>();
   const std::vector<int64_t> item_labels = items.labels.to_vector<int64_t>();
   const int64_t n_items = static_cast<int64_t>(item_labels.size());

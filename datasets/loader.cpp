@@ -53,7 +53,7 @@ void Loader::start_epoch(int64_t epoch) {
   // Everything random about the epoch is drawn here, on the caller's thread, from (seed, epoch).
   Generator gen(options_.seed * 1000003 + static_cast<uint64_t>(epoch));
   const int64_t n = static_cast<int64_t>(data_.items.size());
-  std::vector<int64_t> order = datasets::epoch_order(n, options_.shuffle, gen);
+  std::vector<int64_t> order = epoch_order(n, options_.shuffle, gen);
   std::vector<bool> flips(n);
   for (int64_t i = 0; i < n; ++i) flips[i] = options_.flip && gen.uniform() < 0.5;
   remaining_ = n;

@@ -345,7 +345,7 @@ TEST_CASE("loader: every image once per epoch, reproducible order and flips, box
 
 TEST_CASE("epoch batches cover every index once") {
   Generator gen(1);
-  auto batches = datasets::epoch_batches(10, 4, true, gen);
+  auto batches = epoch_batches(10, 4, true, gen);
   REQUIRE(batches.size() == 3);
   CHECK(batches[2].size() == 2);
   std::vector<int64_t> all;
@@ -355,11 +355,11 @@ TEST_CASE("epoch batches cover every index once") {
 }
 
 TEST_CASE("Fashion-MNIST from Debian's package") {
-  auto test = datasets::load_fashion_mnist("test");
+  auto test = load_fashion_mnist("test");
   CHECK(test.images.shape() == Shape{10000, 1, 28, 28});
   CHECK(test.labels.at({0}) == 9);  // the first test image is an ankle boot
   CHECK(max(test.images).item() <= 1.0);
   CHECK(test.class_names[9] == "Ankle boot");
-  CHECK_THROWS_WITH_AS(datasets::load_fashion_mnist("test", "/nonexistent"), doctest::Contains("make deps"), Error);
-  CHECK_THROWS_WITH_AS(datasets::load_fashion_mnist("validation"), doctest::Contains("not train or test"), Error);
+  CHECK_THROWS_WITH_AS(load_fashion_mnist("test", "/nonexistent"), doctest::Contains("make deps"), Error);
+  CHECK_THROWS_WITH_AS(load_fashion_mnist("validation"), doctest::Contains("not train or test"), Error);
 }

@@ -24,7 +24,7 @@
 using namespace rcnn;
 
 // The fraction of images whose highest score is the true class.
-static double accuracy(Layer& model, const datasets::LabelledImages& data) {
+static double accuracy(Layer& model, const LabelledImages& data) {
   NoGradGuard no_grad;
   model.eval();
   int64_t correct = 0;
@@ -51,7 +51,7 @@ int main(int argc, char** argv) try {
   const std::string checkpoint = out_dir + "/checkpoint.safetensors";
   install_interrupt_handler();
 
-  auto train = datasets::load_fashion_mnist("train"), test = datasets::load_fashion_mnist("test");
+  auto train = load_fashion_mnist("train"), test = load_fashion_mnist("test");
   std::cout << "Fashion-MNIST: " << train.labels.numel() << " training and " << test.labels.numel()
             << " test images of " << train.class_names.size() << " classes\n";
 
@@ -74,7 +74,7 @@ int main(int argc, char** argv) try {
   double running = 0;
   for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     sgd.set_lr(schedule.at(epoch));
-    auto batches = datasets::epoch_batches(train.labels.numel(), batch_size, true, gen);
+    auto batches = epoch_batches(train.labels.numel(), batch_size, true, gen);
     ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs), train.labels.numel(), "img");
     int64_t seen = 0;
     for (size_t b = 0; b < batches.size(); ++b) {
