@@ -9,7 +9,7 @@
 
 namespace rcnn {
 
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Pow, Clamp };
+enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Floor, Ceil, Relu, Sigmoid, Pow, Clamp };
 enum class BinaryOp { Add, Sub, Mul, Div, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
 
 // How an index tensor addresses the (outer, n, inner) slab of a tensor:

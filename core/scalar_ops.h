@@ -46,6 +46,8 @@ RCNN_HOST_DEVICE inline T apply_unary(T x, double a, double b) {
   if constexpr (op == UnaryOp::Sqrt) return static_cast<T>(sqrt(static_cast<C>(x)));
   if constexpr (op == UnaryOp::Abs) return x < 0 ? -x : x;
   if constexpr (op == UnaryOp::Sign) return static_cast<T>((x > 0) - (x < 0));
+  if constexpr (op == UnaryOp::Floor) return static_cast<T>(floor(static_cast<C>(x)));
+  if constexpr (op == UnaryOp::Ceil) return static_cast<T>(ceil(static_cast<C>(x)));
   if constexpr (op == UnaryOp::Relu) return x > 0 || is_nan(x) ? x : T(0);
   // Stable on both tails: exp of a large positive number is never taken.
   if constexpr (op == UnaryOp::Sigmoid) {
@@ -90,6 +92,8 @@ void with_unary_op(UnaryOp op, F&& f) {
     case UnaryOp::Sqrt: return f(UnaryTag<UnaryOp::Sqrt>{});
     case UnaryOp::Abs: return f(UnaryTag<UnaryOp::Abs>{});
     case UnaryOp::Sign: return f(UnaryTag<UnaryOp::Sign>{});
+    case UnaryOp::Floor: return f(UnaryTag<UnaryOp::Floor>{});
+    case UnaryOp::Ceil: return f(UnaryTag<UnaryOp::Ceil>{});
     case UnaryOp::Relu: return f(UnaryTag<UnaryOp::Relu>{});
     case UnaryOp::Sigmoid: return f(UnaryTag<UnaryOp::Sigmoid>{});
     case UnaryOp::Pow: return f(UnaryTag<UnaryOp::Pow>{});

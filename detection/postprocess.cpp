@@ -18,8 +18,8 @@ std::vector<Detection> postprocess(const RcnnHead::Outputs& out, const Tensor& r
             out.deltas.size(0) == S,
         "postprocess: class_logits ", describe(out.class_logits), " and deltas ", describe(out.deltas),
         " do not fit ", S, " RoIs");
-  check(scale > 0 && o.max_per_image >= 0, "postprocess: scale ", scale, " and max_per_image ", o.max_per_image,
-        " must be positive");
+  check(scale > 0 && o.max_per_image >= 0 && o.max_per_class >= 0, "postprocess: scale ", scale, ", max_per_image ",
+        o.max_per_image, " and max_per_class ", o.max_per_class, " must be positive (0: no limit)");
   NoGradGuard no_grad;
   // Every (RoI, class) pair at once, RoI-major: rows s N + c - 1 for class c = 1..N.
   const Tensor probs = narrow(softmax(out.class_logits.detach(), 1), 1, 1, N);
@@ -32,14 +32,18 @@ std::vector<Detection> postprocess(const RcnnHead::Outputs& out, const Tensor& r
   scores = index_select_in_range(scores, 0, confident);
   labels = index_select_in_range(labels, 0, confident);
   const Tensor keep = batched_nms(boxes, scores, labels, o.nms_threshold);  // decreasing score
-  const Tensor best = narrow(keep, 0, 0, std::min(o.max_per_image, keep.numel()));
-  const std::vector<float> b = index_select_in_range(boxes, 0, best).cpu().to_vector<float>();
-  const std::vector<double> s = index_select_in_range(scores, 0, best).cpu().to(kFloat64).to_vector<double>();
-  const std::vector<int64_t> l = index_select_in_range(labels, 0, best).cpu().to_vector<int64_t>();
+  const std::vector<float> b = index_select_in_range(boxes, 0, keep).cpu().to_vector<float>();
+  const std::vector<double> s = index_select_in_range(scores, 0, keep).cpu().to(kFloat64).to_vector<double>();
+  const std::vector<int64_t> l = index_select_in_range(labels, 0, keep).cpu().to_vector<int64_t>();
   std::vector<Detection> detections;
-  for (size_t i = 0; i < l.size(); ++i)
+  std::vector<int64_t> per_class(N, 0);
+  for (size_t i = 0; i < l.size(); ++i) {
+    if (o.max_per_image > 0 && static_cast<int64_t>(detections.size()) == o.max_per_image) break;
+    if (o.max_per_class > 0 && per_class[l[i]] == o.max_per_class) continue;
+    ++per_class[l[i]];
     detections.push_back({image_id, l[i], s[i], {b[4 * i] / scale, b[4 * i + 1] / scale, b[4 * i + 2] / scale,
                                                  b[4 * i + 3] / scale}});
+  }
   return detections;
 }
 

@@ -14,8 +14,12 @@ namespace rcnn {
 struct PostprocessOptions {
   double score_threshold = 0.05;  // low, as evaluation needs the whole precision-recall curve
   double nms_threshold = 0.3;     // per class
-  int64_t max_per_image = 100;
+  int64_t max_per_image = 100;    // 0: no limit
+  int64_t max_per_class = 0;      // 0: no limit
   BoxCoding coding;
+
+  static PostprocessOptions paper() { return {}; }
+  static PostprocessOptions luminoth() { return {0.05, 0.5, 0, 100, {}}; }  // 0 per image: no limit
 };
 
 // rois (S, 4) in the pixels of the resized image_h x image_w image the network saw; scale = resized /

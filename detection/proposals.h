@@ -16,6 +16,7 @@ struct ProposalOptions {
 
   static ProposalOptions paper_train() { return {}; }
   static ProposalOptions paper_test() { return {6000, 0.7, 300, 16}; }
+  static ProposalOptions luminoth() { return {12000, 0.7, 2000, 16}; }  // the seed article: train and test
 };
 
 struct Proposals {

@@ -48,6 +48,9 @@ struct RcnnTargetOptions {
   int64_t batch_size = 128;       // RoIs sampled per image
   double positive_fraction = 0.25;
   BoxCoding coding;
+
+  static RcnnTargetOptions paper() { return {}; }
+  static RcnnTargetOptions luminoth() { return {0.5, 0.0, 256, 0.25, {}}; }
 };
 
 struct RcnnSample {

@@ -120,6 +120,16 @@ Tensor sign(const Tensor& x) {
   return unary_forward(UnaryOp::Sign, x);
 }
 
+Tensor floor(const Tensor& x) {
+  check_defined("floor", x);
+  return unary_forward(UnaryOp::Floor, x);
+}
+
+Tensor ceil(const Tensor& x) {
+  check_defined("ceil", x);
+  return unary_forward(UnaryOp::Ceil, x);
+}
+
 // d|x| = sign(x) (0 at 0, like PyTorch)
 Tensor abs(const Tensor& x) {
   check_defined("abs", x);

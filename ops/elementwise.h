@@ -21,6 +21,8 @@ Tensor sqrt(const Tensor& x);
 Tensor pow(const Tensor& x, double exponent);
 Tensor abs(const Tensor& x);
 Tensor sign(const Tensor& x);  // not differentiable (its derivative is 0 almost everywhere)
+Tensor floor(const Tensor& x);  // the same: RoI pooling's cell bounds, anchor grids
+Tensor ceil(const Tensor& x);
 Tensor clamp(const Tensor& x, double lo, double hi);
 Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);

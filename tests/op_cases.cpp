@@ -55,6 +55,7 @@ const std::vector<OpCase>& op_cases() {
       {"pow_half", {{{2, 3}, P}}, [](In x) { return pow(x[0], 0.5); }},
       {"pow_0_at_0", {{{2, 3}, Z}}, [](In x) { return pow(x[0], 0); }},
       {"abs", {{{2, 3}}}, [](In x) { return abs(x[0]); }},
+      {"floor_ceil", {{{2, 3}}}, [](In x) { return stack({floor(x[0] * 3.0), ceil(x[0] * 3.0)}, 0); }, true, false},
       {"clamp", {{{3, 4}}}, [](In x) { return clamp(x[0], -0.3, 0.4); }},
       {"relu", {{{3, 4}}}, [](In x) { return relu(x[0]); }},
       {"sigmoid", {{{3, 4}}}, [](In x) { return sigmoid(x[0] * 4.0); }},

@@ -275,6 +275,12 @@ TEST_CASE("post-processing: softmax, class-specific decode, threshold, per-class
   PostprocessOptions one;
   one.max_per_image = 1;
   CHECK(postprocess(out, rois, 100, 100, 1.0, "img", one).size() == 1);
+  PostprocessOptions per_class = PostprocessOptions::luminoth();  // NMS 0.5: RoI 1 still suppressed
+  per_class.max_per_class = 1;
+  per_class.score_threshold = 0.001;  // now every (RoI, class) pair scores above it
+  const std::vector<Detection> capped = postprocess(out, rois, 100, 100, 1.0, "img", per_class);
+  CHECK(capped.size() == 2);  // one per class
+  CHECK(capped[0].label != capped[1].label);
   CHECK(postprocess({zeros({0, 3}), zeros({0, 8})}, zeros({0, 4}), 100, 100, 1.0, "img").empty());
 }
 

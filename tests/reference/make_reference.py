@@ -65,6 +65,7 @@ CASES = {
     "pow_half": ([((2, 3), P)], lambda x: torch.pow(x[0], 0.5)),
     "pow_0_at_0": ([((2, 3), Z)], lambda x: torch.pow(x[0], 0)),
     "abs": ([((2, 3), A)], lambda x: torch.abs(x[0])),
+    "floor_ceil": ([((2, 3), A)], lambda x: torch.stack([torch.floor(x[0] * 3.0), torch.ceil(x[0] * 3.0)], 0).detach()),
     "clamp": ([((3, 4), A)], lambda x: torch.clamp(x[0], -0.3, 0.4)),
     "relu": ([((3, 4), A)], lambda x: torch.relu(x[0])),
     "sigmoid": ([((3, 4), A)], lambda x: torch.sigmoid(x[0] * 4.0)),
