@@ -10,6 +10,7 @@
 #include "detection/proposals.h"
 #include "detection/rpn.h"
 #include "detection/rcnn_head.h"
+#include "detection/roi_pool.h"
 #include "detection/postprocess.h"
 #include "layers/losses.h"
 #include <algorithm>
@@ -304,4 +305,12 @@ TEST_CASE("chapter 08's figures: the six boxes' IoUs and what NMS keeps" * docte
   CHECK(iou.at({0, 3}) == doctest::Approx(0.83).epsilon(0.01));
   CHECK(iou.at({4, 2}) == doctest::Approx(0.76).epsilon(0.01));
   check_values(nms(boxes, tensor({0.9, 0.75, 0.8, 0.6, 0.85, 0.4}), 0.5), {0, 4, 5});
+}
+
+TEST_CASE("chapter 09's bilinear sample: 2.75 between the four cells of [[1, 2], [3, 4]]" * doctest::test_suite("ch09")) {
+  const Tensor map = from_vector<float>({1, 2, 3, 4}, {1, 1, 2, 2});
+  const Tensor box = from_vector<float>({0.25f, 0, 1.25f, 1}, {1, 4});
+  CHECK(roi_align(map, box, zeros({1}, kInt64), {1, 1.0, 1, false}).item() == doctest::Approx(2.75));
+  // RoIs outside the map pool to zero, not to garbage.
+  CHECK(roi_align(map, from_vector<float>({10, 10, 12, 12}, {1, 4}), zeros({1}, kInt64), {1, 1.0, 1, false}).item() == 0);
 }
