@@ -66,6 +66,7 @@ class Sequential : public Layer {
   void push_back(std::shared_ptr<Layer> layer);
   Tensor forward(const Tensor& x) override;
   size_t size() const { return layers_.size(); }
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
 
  private:
   std::vector<std::shared_ptr<Layer>> layers_;  // the children, in order

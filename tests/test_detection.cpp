@@ -11,6 +11,8 @@
 #include "detection/rpn.h"
 #include "detection/rcnn_head.h"
 #include "detection/roi_pool.h"
+#include "autograd/grad_mode.h"
+#include "models/vgg16.h"
 #include "detection/postprocess.h"
 #include "layers/losses.h"
 #include <algorithm>
@@ -313,4 +315,17 @@ TEST_CASE("chapter 09's bilinear sample: 2.75 between the four cells of [[1, 2],
   CHECK(roi_align(map, box, zeros({1}, kInt64), {1, 1.0, 1, false}).item() == doctest::Approx(2.75));
   // RoIs outside the map pool to zero, not to garbage.
   CHECK(roi_align(map, from_vector<float>({10, 10, 12, 12}, {1, 4}), zeros({1}, kInt64), {1, 1.0, 1, false}).item() == 0);
+}
+
+TEST_CASE("chapter 05's figures: VGG16 to conv5_3 has stride 16 and a 196-pixel receptive field" * doctest::test_suite("ch05")) {
+  const auto features = models::vgg16_features(16, /*include_last_pool=*/false);
+  int64_t stride = 1, field = 1;
+  for (const auto& layer : features->layers()) {
+    if (auto* c = dynamic_cast<nn::Conv2d*>(layer.get())) field += (c->weight.size(2) - 1) * stride;
+    if (auto* p = dynamic_cast<nn::MaxPool2d*>(layer.get())) field += (p->options.kernel - 1) * stride, stride *= 2;
+  }
+  CHECK(stride == 16);
+  CHECK(field == 196);
+  NoGradGuard no_grad;
+  CHECK(features->forward(zeros({1, 3, 300, 451})).shape() == Shape{1, 32, 18, 28});
 }
