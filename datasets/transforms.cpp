@@ -81,4 +81,18 @@ Tensor normalize(const Image& image, const std::array<float, 3>& mean, const std
   return (image_to_tensor(image) - m) / s;
 }
 
+Tensor boxes_tensor(const Annotation& a) {
+  std::vector<float> b;
+  for (const Object& o : a.objects)
+    b.insert(b.end(), {static_cast<float>(o.box.x1), static_cast<float>(o.box.y1), static_cast<float>(o.box.x2),
+                       static_cast<float>(o.box.y2)});
+  return from_vector(b, {static_cast<int64_t>(a.objects.size()), 4});
+}
+
+Tensor labels_tensor(const Annotation& a) {
+  std::vector<int64_t> l;
+  for (const Object& o : a.objects) l.push_back(o.label);
+  return from_vector(l, {static_cast<int64_t>(a.objects.size())});
+}
+
 }  // namespace rcnn

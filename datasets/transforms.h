@@ -24,6 +24,10 @@ Box flip_box(const Box& box, int image_width);
 
 Box scale_box(const Box& box, float scale);  // multiply every coordinate by scale
 
+// An annotation's objects as the detector takes them: boxes (G, 4) float32 and class labels int64 (G).
+Tensor boxes_tensor(const Annotation& annotation);
+Tensor labels_tensor(const Annotation& annotation);
+
 // (3, H, W) float tensor in [0, 1] from an image (HWC -> CHW), and back (values clamped to [0, 1]).
 Tensor image_to_tensor(const Image& image);
 // t: (H, W) or (1, H, W) grey, or (3, H, W) RGB. With normalize, the tensor's range is stretched to

@@ -35,9 +35,7 @@ int main(int argc, char** argv) try {
     return x.objects.size() < y.objects.size();
   });
   const Image image = load_image(a.image_path);
-  std::vector<float> t;
-  for (const Object& o : a.objects) t.insert(t.end(), {float(o.box.x1), float(o.box.y1), float(o.box.x2), float(o.box.y2)});
-  const Tensor truth = from_vector(t, {static_cast<int64_t>(a.objects.size()), 4});
+  const Tensor truth = boxes_tensor(a);
 
   // Anchors for a 256 x 256 image at stride 16: sizes that suit its shapes (16 to 160 pixels).
   const AnchorOptions anchor_options{{32, 64, 128}, {0.5, 1, 2}, 16};

@@ -10,6 +10,7 @@
 #include "core/rng.h"
 #include "datasets/draw.h"
 #include "datasets/generated.h"
+#include "datasets/transforms.h"
 #include "datasets/voc.h"
 #include "detection/anchors.h"
 #include "detection/boxes.h"
@@ -87,9 +88,7 @@ int main(int argc, char** argv) try {
   const Dataset data = read_voc(out + "/shapes", "trainval", read);
   const Annotation& a = data.items.front();
   const Image image = load_image(a.image_path);
-  std::vector<float> t;
-  for (const Object& o : a.objects) t.insert(t.end(), {float(o.box.x1), float(o.box.y1), float(o.box.x2), float(o.box.y2)});
-  const Tensor truth = from_vector(t, {static_cast<int64_t>(a.objects.size()), 4});
+  const Tensor truth = boxes_tensor(a);
   const Tensor anchors = grid_anchors({{32, 64, 128}, {0.5, 1, 2}, 16}, 16, 16);
   Generator gen(0);
   const Tensor objectness = max(box_iou(truth, anchors), {0}) + randn({anchors.size(0)}, gen) * 0.05;

@@ -41,14 +41,8 @@ int main(int argc, char** argv) try {
   });
   const Image image = load_image(a.image_path);
   const int64_t classes = static_cast<int64_t>(data.classes.size());
-  std::vector<float> t;
-  std::vector<int64_t> c;
-  for (const Object& o : a.objects) {
-    t.insert(t.end(), {float(o.box.x1), float(o.box.y1), float(o.box.x2), float(o.box.y2)});
-    c.push_back(o.label);
-  }
-  const int64_t G = static_cast<int64_t>(a.objects.size());
-  const Tensor truth = from_vector(t, {G, 4}), truth_classes = from_vector(c, {G});
+  const Tensor truth = boxes_tensor(a), truth_classes = labels_tensor(a);
+  const int64_t G = truth.size(0);
 
   // Proposals from a stand-in RPN (objectness = best IoU with the truth + noise), as in chapter 08.
   Generator gen(0);
