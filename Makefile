@@ -59,7 +59,6 @@ TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
 BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
 TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
-PEERS := ../shared/peers
 
 .PHONY: all lib tests tutorials benchmarks tools test demo bench fuzz deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
@@ -113,10 +112,8 @@ bench: deps
 	@$(MAKE) --no-print-directory benchmarks
 	@scripts/deps.sh --reference
 	@mkdir -p $(BUILD)/bench
-	@if [ -f $(PEERS)/conv_bench.py ]; then \
-	  echo "peer: PyTorch (../shared/peers/conv_bench.py, 2 threads)"; \
-	  /usr/bin/python3 $(PEERS)/conv_bench.py --threads 2 --reps 10 --json-out $(BUILD)/bench/peer_conv.json > $(BUILD)/bench/peer_conv.log; \
-	fi
+	@echo "peer: PyTorch (bench/peer_conv.py, 2 threads)"
+	/usr/bin/python3 bench/peer_conv.py --threads 2 --reps 10 --json-out $(BUILD)/bench/peer_conv.json > $(BUILD)/bench/peer_conv.log
 	$(BUILD)/bin/bench_conv --threads 2 --reps 10 --peer $(BUILD)/bench/peer_conv.json --out bench/results.json
 	$(BUILD)/bin/bench_train --threads 2 --busy 2 --out bench/results_train.json
 	/usr/bin/python3 bench/peer_detection.py --threads 2 --json-out $(BUILD)/bench/peer_detection.json > /dev/null

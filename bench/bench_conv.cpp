@@ -1,9 +1,9 @@
 // make bench: conv2d forward and forward+backward on VGG16's layer shapes at a 600x1000 input and on
 // the small backbone's at 256x256, with both CPU paths (oneDNN, im2col + GEMM), and sgemm GFLOP/s;
-// side by side with PyTorch's numbers from ../shared/peers/conv_bench.py taken in the same run.
+// side by side with PyTorch's numbers from bench/peer_conv.py taken in the same run.
 // Prints a table and writes bench/results.json (op, shape, backend, ours_ms, peer_ms, ratio).
 // With --device cuda the same shapes run through cuDNN and cuBLAS, timed with a device synchronize
-// around each call, beside bench/peer_conv_cuda.py (PyTorch on the same GPU, FP32 without TF32).
+// around each call, beside bench/peer_conv.py --device cuda (PyTorch on the same GPU, FP32, no TF32).
 //   bench_conv [--device cpu|cuda] [--threads 2] [--reps 10] [--peer peer.json] [--out FILE] [--only TEXT]
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -57,7 +57,7 @@ int main(int argc, char** argv) try {
   std::string peer_path, out_path = "bench/results.json", only;
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
   app.add_option("--reps", reps, "timed repetitions per configuration (the median is reported)");
-  app.add_option("--peer", peer_path, "JSON written by ../shared/peers/conv_bench.py --json-out");
+  app.add_option("--peer", peer_path, "JSON written by bench/peer_conv.py --json-out");
   app.add_option("--out", out_path, "where to write the results");
   app.add_option("--only", only, "run only the shapes whose name contains this text");
   std::string device_name = "cpu";

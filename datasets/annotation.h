@@ -2,7 +2,7 @@
 // Boxes and annotated images, shared by every data set (Pascal VOC, the generated ones) and by the
 // detector. Boxes are continuous pixel coordinates: (x1, y1) the top-left corner, (x2, y2) the
 // bottom-right, so a box covering pixel columns 0..9 spans x1 = 0 to x2 = 10, and its width is
-// x2 - x1 (design §4). The VOC reader and writer convert from and to VOC's 1-based inclusive pixels.
+// x2 - x1 (docs/defaults.md). The VOC reader and writer convert from and to VOC's 1-based inclusive pixels.
 #include <string>
 #include <vector>
 

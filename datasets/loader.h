@@ -28,7 +28,7 @@ struct Sample {
 };
 
 struct LoaderOptions {
-  int shorter_side = 600;  // design §4 (paper preset)
+  int shorter_side = 600;  // docs/defaults.md (paper preset)
   int longer_side = 1000;
   bool flip = true;        // horizontal flip with probability 0.5
   bool shuffle = true;

@@ -1,5 +1,5 @@
 #pragma once
-// The image transforms of Faster R-CNN's input pipeline (design §4): resize so the shorter side is S
+// The image transforms of Faster R-CNN's input pipeline (docs/defaults.md): resize so the shorter side is S
 // and the longer at most M (bilinear), horizontal flip of image and boxes, mean/std normalisation into
 // a (3, H, W) tensor, and the scale that maps detections back to the original image.
 #include <array>

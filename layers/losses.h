@@ -21,7 +21,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // Smooth L1 as in Fast R-CNN (Girshick 2015, eq. 3) with py-faster-rcnn's sigma:
 //   |d| < 1/sigma^2:  0.5 sigma^2 d^2,   else  |d| - 0.5 / sigma^2,   d = input - target,
 // multiplied by `weights` (broadcast; e.g. 1 for foreground boxes, 0 elsewhere), summed, and divided
-// by `normalizer` (the number of sampled anchors or RoIs: design §4). weights may be undefined (all 1).
+// by `normalizer` (the number of sampled anchors or RoIs: docs/defaults.md). weights may be undefined (all 1).
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, double sigma, const Tensor& weights = {},
                       double normalizer = 1.0);
 

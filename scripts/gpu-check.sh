@@ -38,7 +38,7 @@ run)
     tail -n 8 "$out/memcheck.log"
   fi
   echo "=== conv2d and GEMM speed beside PyTorch on this GPU ==="
-  python3 bench/peer_conv_cuda.py --reps 20 --json-out "$out/peer_conv_cuda.json" > "$out/peer.log" 2>&1 || tail "$out/peer.log"
+  python3 bench/peer_conv.py --device cuda --reps 20 --json-out "$out/peer_conv_cuda.json" > "$out/peer.log" 2>&1 || tail "$out/peer.log"
   timeout 300 "$bin/bench_conv" --device cuda --reps 20 --peer "$out/peer_conv_cuda.json" --out "$out/results_gpu.json" 2>&1 | tee "$out/bench.log"
   python3 bench/peer_detection.py --device cuda --reps 20 --json-out "$out/peer_detection_cuda.json" > /dev/null 2>&1
   timeout 120 "$bin/bench_detection" --device cuda --reps 20 --peer "$out/peer_detection_cuda.json" \

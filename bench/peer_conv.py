@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""The GPU peer of `bench_conv --device cuda`: PyTorch's conv2d (cuDNN) and matmul (cuBLAS) on the
-same shapes, in FP32 with TF32 off (our cuDNN and cuBLAS calls use plain FP32 math), timed the same
-way: warm-up, then the median of `reps` calls, each followed by torch.cuda.synchronize().
-
-Writes the JSON that bench_conv reads with --peer (the schema of ../shared/peers/conv_bench.py).
-  python3 bench/peer_conv_cuda.py [--reps 20] [--json-out FILE]
+"""The peer of `bench_conv`: PyTorch's conv2d and matmul on the same shapes, timed the same way (warm-up,
+then the median of `reps` calls; on a GPU each call is followed by torch.cuda.synchronize()).
+CPU: PyTorch's default path (oneDNN), with --threads threads, as bench_conv. GPU: cuDNN and cuBLAS in
+FP32 with TF32 off, as our calls. The settings match the project's original peer (conv_bench.py in the
+shared peers folder): 3x3 convolutions, padding 1, batch 1, with bias.
+Writes the JSON that bench_conv reads with --peer.
+  python3 bench/peer_conv.py [--device cpu|cuda] [--threads 2] [--reps 20] [--json-out FILE]
 """
 import argparse
 import json
@@ -32,15 +33,15 @@ GEMM_SHAPES = [  # (name, M, K, N)
 ]
 
 
-def timed(fn, reps, warmup=3):
+def timed(fn, reps, sync, warmup=3):
     for _ in range(warmup):
         fn()
-    torch.cuda.synchronize()
+    sync()
     ts = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        sync()
         ts.append(time.perf_counter() - t0)
     return {"median": statistics.median(ts), "min": min(ts), "max": max(ts), "n": len(ts)}
 
@@ -48,15 +49,20 @@ def timed(fn, reps, warmup=3):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=2, help="recorded only: bench_conv checks it matches")
-    ap.add_argument("--json-out", default="peer_conv_cuda.json")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=2, help="CPU threads (bench_conv checks it matches)")
+    ap.add_argument("--json-out", default="peer_conv.json")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
-    dev = torch.device("cuda")
+    dev = torch.device(args.device)
+    on_gpu = args.device == "cuda"
+    sync = torch.cuda.synchronize if on_gpu else (lambda: None)
     g = torch.Generator(device="cpu").manual_seed(0)
-    out = {"threads": args.threads, "device": torch.cuda.get_device_name(0), "torch": torch.__version__,
-           "cudnn": torch.backends.cudnn.version(), "conv": [], "gemm": []}
+    out = {"threads": args.threads, "device": torch.cuda.get_device_name(0) if on_gpu else "cpu",
+           "torch": torch.__version__, "cudnn": torch.backends.cudnn.version() if on_gpu else None,
+           "conv": [], "gemm": []}
     for name, cin, cout, h, w in CONV_SHAPES:
         x = torch.randn(1, cin, h, w, generator=g).to(dev)
         wt = (torch.randn(cout, cin, 3, 3, generator=g) * 0.05).to(dev)
@@ -72,13 +78,14 @@ def main():
             xg.grad = wg.grad = bg.grad = None
             F.conv2d(xg, wg, bg, padding=1).backward(gy)
 
-        row = {"shape": name, "backend": "cuDNN", "fwd_s": timed(fwd, args.reps), "fwdbwd_s": timed(fwdbwd, args.reps)}
+        row = {"shape": name, "backend": "cuDNN" if on_gpu else "oneDNN(default)",
+               "fwd_s": timed(fwd, args.reps, sync), "fwdbwd_s": timed(fwdbwd, args.reps, sync)}
         out["conv"].append(row)
         print(f"{name:28s} fwd {row['fwd_s']['median'] * 1e3:8.3f} ms  fwd+bwd {row['fwdbwd_s']['median'] * 1e3:8.3f} ms")
     for name, m, k, n in GEMM_SHAPES:
         a = torch.randn(m, k, generator=g).to(dev)
         bm = torch.randn(k, n, generator=g).to(dev)
-        row = {"shape": name, "lib": "torch.matmul", "threads": args.threads, "time_s": timed(lambda: a @ bm, args.reps)}
+        row = {"shape": name, "lib": "torch.matmul", "threads": args.threads, "time_s": timed(lambda: a @ bm, args.reps, sync)}
         out["gemm"].append(row)
         print(f"{name:40s} {row['time_s']['median'] * 1e3:8.3f} ms")
     with open(args.json_out, "w") as f:
