@@ -1,6 +1,7 @@
 #include "core/tensor.h"
 
 #include <cmath>
+#include <map>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -93,20 +94,62 @@ Tensor Tensor::view_as_shape(const Shape& new_shape) const {
   return Tensor(std::move(impl));
 }
 
+namespace {
+
+// Nested brackets as PyTorch prints them; a dim longer than 6 in a tensor of more than 64 elements
+// shows its first and last 3 entries around "...". Walked twice: once to format the elements shown
+// (and find the widest), once to print.
+struct Printer {
+  const std::vector<double>& values;
+  const Shape& shape;
+  bool summarize;
+  std::map<int64_t, std::string> text;  // the shown elements by flat offset
+  size_t width = 1;
+  std::ostringstream* os = nullptr;     // null: the formatting pass
+
+  void walk(size_t dim, int64_t offset, int64_t stride) {
+    if (dim == shape.size()) {
+      if (!os) {
+        std::ostringstream one;
+        one << std::setprecision(5) << (values[offset] == 0 ? 0.0 : values[offset]);  // -0 prints as 0
+        width = std::max(width, (text[offset] = one.str()).size());
+      } else {
+        *os << std::string(width - text[offset].size(), ' ') << text[offset];
+      }
+      return;
+    }
+    const int64_t n = shape[dim], inner = stride / std::max<int64_t>(n, 1);
+    if (os) *os << "[";
+    for (int64_t i = 0; i < n; ++i) {
+      if (summarize && n > 6 && i == 3) {
+        if (os) *os << "...";
+        i = n - 4;
+      } else {
+        walk(dim + 1, offset + i * inner, inner);
+      }
+      if (!os || i + 1 == n) continue;
+      if (dim + 1 == shape.size())
+        *os << ", ";
+      else  // a row per line, a blank line between the blocks of 3-D and up
+        *os << (shape.size() - dim > 2 ? ",\n\n" : ",\n") << std::string(dim + 1, ' ');
+    }
+    if (os) *os << "]";
+  }
+};
+
+}  // namespace
+
 std::string Tensor::str() const {
   if (!defined()) return "Tensor(undefined)";
   std::ostringstream os;
   os << "Tensor(shape=" << shape_str(shape()) << ", dtype=" << dtype_name(dtype()) << ", device=" << device().str();
   if (requires_grad()) os << ", requires_grad";
   os << ")\n";
-  constexpr int64_t kMaxShown = 64;
-  auto values = to_vector<double>();
-  int64_t row = dim() > 0 ? shape().back() : 1;
-  os << std::setprecision(5);
-  for (int64_t i = 0; i < numel() && i < kMaxShown; ++i) {
-    os << (i % row == 0 ? (i ? "\n  " : "  ") : " ") << std::setw(10) << values[i];
-  }
-  if (numel() > kMaxShown) os << " ... (" << numel() - kMaxShown << " more)";
+  const std::vector<double> values = to_vector<double>();
+  Printer p{values, shape(), numel() > 64, {}, 1, nullptr};
+  p.walk(0, 0, numel());
+  p.os = &os;
+  p.walk(0, 0, numel());
   return os.str();
 }
 

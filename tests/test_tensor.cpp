@@ -68,6 +68,17 @@ TEST_CASE("printing names shape, dtype and device") {
   CHECK(Tensor().str() == "Tensor(undefined)");
 }
 
+TEST_CASE("printing: nested brackets as PyTorch, -0 as 0, long dims summarised") {
+  const std::string cube = arange(12, kFloat32).view_as_shape({2, 2, 3}).str();
+  CHECK(cube.substr(cube.find('\n') + 1) == "[[[ 0,  1,  2],\n  [ 3,  4,  5]],\n\n [[ 6,  7,  8],\n  [ 9, 10, 11]]]");
+  const std::string zero = tensor({1.5, -0.0}).str();
+  CHECK(zero.substr(zero.find('\n') + 1) == "[1.5,   0]");
+  const std::string big = arange(100, kFloat32).view_as_shape({10, 10}).str();
+  CHECK(big.find("[ 0,  1,  2, ...,  7,  8,  9],") != std::string::npos);
+  CHECK(big.find(" ...,\n") != std::string::npos);
+  CHECK(scalar_tensor(2.5).str().substr(scalar_tensor(2.5).str().find('\n') + 1) == "2.5");
+}
+
 TEST_CASE("bad arguments raise errors that name the op and the shapes") {
   CHECK_THROWS_WITH_AS(zeros({2, 3}) + zeros({4}), doctest::Contains("add: shapes (2, 3) and (4,)"), Error);
   CHECK_THROWS_WITH_AS(zeros({2}) + zeros({2}, kFloat64), doctest::Contains("different dtypes"), Error);
