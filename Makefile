@@ -59,15 +59,17 @@ TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
 BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
 TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
+EXERCISE_BINS := $(patsubst exercises/%.cpp,$(BUILD)/bin/exercise_%,$(wildcard exercises/*.cpp))
 
-.PHONY: all lib tests tutorials benchmarks tools test demo bench fuzz deps reference clean
+.PHONY: all lib tests tutorials benchmarks tools exercises test demo bench fuzz deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
-all: lib tests tutorials benchmarks tools
+all: lib tests tutorials benchmarks tools exercises
 lib: $(LIB)
 tests: $(TEST_BIN)
 tutorials: $(TUTORIAL_BINS)
 benchmarks: $(BENCH_BINS)
 tools: $(TOOL_BINS)
+exercises: $(EXERCISE_BINS)  # the student's own programs (exercises/README.md)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -84,6 +86,10 @@ $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bin/exercise_%: $(BUILD)/exercises/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
