@@ -103,7 +103,7 @@ $(BUILD)/bin/%: $(BUILD)/tutorials/%/main.o $(LIB)
 
 # Runs every test case; doctest's summary is the last line and the exit code is non-zero on failure.
 test: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory tests tutorials
 	$(TEST_BIN)
 
 demo: deps
