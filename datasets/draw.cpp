@@ -113,7 +113,7 @@ std::string format_tick(double v) {
 }  // namespace
 
 Image line_plot(const std::vector<Series>& series, const std::string& title, const std::string& x_label,
-                const std::string& y_label, int width, int height) {
+                const std::string& y_label, int width, int height, const std::optional<PlotLimits>& limits) {
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
   for (const Series& s : series)
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
@@ -126,6 +126,7 @@ Image line_plot(const std::vector<Series>& series, const std::string& title, con
   if (y1 == y0) y1 = y0 + 1;
   const double pad = (y1 - y0) * 0.05;
   y0 -= pad, y1 += pad;
+  if (limits) x0 = limits->x_min, x1 = limits->x_max, y0 = limits->y_min, y1 = limits->y_max;
 
   Image image(width, height);
   const int left = 60, right = width - 20, top = 30, bottom = height - 45;

@@ -1,6 +1,7 @@
 #pragma once
 // Drawing for every picture rcnn.cpp makes: rectangles, lines, text (stb_easy_font's bitmap font),
 // grids of images, and line plots (loss curves, precision-recall curves).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,15 @@ struct Series {
   std::vector<double> x, y;
   Color color;
 };
-// Axes with ticks, one polyline per series, a legend, a title and axis labels.
+// Fixed axis ranges for a plot whose scale means something (precision and recall: 0 to 1).
+struct PlotLimits {
+  double x_min, x_max, y_min, y_max;
+};
+// Axes with ticks, one polyline per series, a legend, a title and axis labels; the ranges fit the data
+// unless `limits` are given.
 Image line_plot(const std::vector<Series>& series, const std::string& title, const std::string& x_label,
-                const std::string& y_label, int width = 640, int height = 400);
+                const std::string& y_label, int width = 640, int height = 400,
+                const std::optional<PlotLimits>& limits = std::nullopt);
 
 // A colour per class index, distinct for neighbouring indices.
 Color palette(int index);

@@ -212,7 +212,8 @@ std::vector<Detection> read_voc_results(const std::string& dir, const std::strin
 Image precision_recall_plot(const ClassAP& r) {
   char title[96];
   std::snprintf(title, sizeof title, "%s: AP %.3f", r.name.c_str(), r.ap);
-  return line_plot({{"precision", r.recall, r.precision, palette(2)}}, title, "recall", "precision", 480, 360);
+  return line_plot({{"precision", r.recall, r.precision, palette(2)}}, title, "recall", "precision", 480, 360,
+                   PlotLimits{0, 1, 0, 1.05});
 }
 
 }  // namespace rcnn

@@ -3,6 +3,7 @@
 // detections with the VOC devkit's rules and draws what each detection counted as.
 //   build/cpu/bin/11_data_and_evaluation [--out runs/11_data_and_evaluation] [--voc data/VOCdevkit/VOC2007]
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -61,6 +62,28 @@ int main(int argc, char** argv) try {
     std::cout << "(no Pascal VOC at " << voc << ": scripts/get-voc.sh fetches it)\n";
   }
 
+  // What the loader does to an image before the network sees it (datasets/transforms.h): resize so the
+  // shorter side is 600 and the longer at most 1 000, flip half the time, the boxes following exactly.
+  {
+    const Annotation& a = shapes.items.front();
+    const Image original = load_image(a.image_path);
+    const float scale = resize_scale(original.width, original.height, 600, 1000);
+    const Image resized = resize_bilinear(original, static_cast<int>(original.width * scale + 0.5f),
+                                          static_cast<int>(original.height * scale + 0.5f));
+    Image shown = original, big = resized, flipped = flip_horizontal(resized);
+    for (const Object& o : a.objects) {
+      draw_labelled_box(shown, o.box, o.name, palette(static_cast<int>(o.label)), 1);
+      draw_labelled_box(big, scale_box(o.box, scale), o.name, palette(static_cast<int>(o.label)), 2);
+      draw_labelled_box(flipped, flip_box(scale_box(o.box, scale), resized.width), o.name, palette(static_cast<int>(o.label)), 2);
+    }
+    char caption[64];
+    std::snprintf(caption, sizeof caption, "resized x%.3f to %dx%d", scale, resized.width, resized.height);
+    save_png(image_grid({shown, big, flipped}, 3, 1, 6, {a.id + " as stored", caption, "and flipped"}),
+             out + "/transforms.png");
+    std::printf("the loader's view of %s: %dx%d resized by %.4f to %dx%d (shorter side 600), then flipped\n",
+                a.id.c_str(), original.width, original.height, scale, resized.width, resized.height);
+  }
+
   // 2. Hand-made detections for the shapes test images: for each object a good box (score 0.9), a
   //    second box on the same object, shifted by a tenth of its size (0.8), and a box shifted by most
   //    of its width (0.3). The last
@@ -84,8 +107,9 @@ int main(int argc, char** argv) try {
   std::vector<std::string> captions;
   size_t d = 0;
   for (const Annotation& a : shapes.items) {
-    Image image = load_image(a.image_path);
-    for (const Object& o : a.objects) draw_labelled_box(image, o.box, o.difficult ? "difficult" : "", {255, 255, 255}, 1);
+    // Drawn at twice the size (the image enlarged, the boxes scaled), so the labels have room.
+    const Image original = load_image(a.image_path);
+    Image image = resize_bilinear(original, original.width * 2, original.height * 2);
     const size_t first = d;
     while (d < detections.size() && detections[d].image_id == a.id) ++d;
     for (bool true_positives : {false, true})  // true positives last, on top
@@ -94,12 +118,18 @@ int main(int argc, char** argv) try {
         if ((v == Verdict::TruePositive) != true_positives) continue;
         const Color c = v == Verdict::TruePositive ? Color{40, 200, 40} : v == Verdict::FalsePositive ? Color{230, 30, 30} : Color{150, 150, 150};
         const std::string label = v == Verdict::TruePositive ? "TP" : v == Verdict::FalsePositive ? "FP" : "ignored";
-        draw_labelled_box(image, detections[k].box, label + " " + std::to_string(detections[k].score).substr(0, 3), c, 1);
+        draw_labelled_box(image, scale_box(detections[k].box, 2), label + " " + std::to_string(detections[k].score).substr(0, 3), c, 1);
       }
+    // Ground truth on top, framed 2 pixels outside its box so the exact detection under it stays visible.
+    for (const Object& o : a.objects) {
+      const Box b = scale_box(o.box, 2);
+      draw_rect(image, int(b.x1) - 2, int(b.y1) - 2, int(b.x2) + 1, int(b.y2) + 1, {255, 255, 255}, 1);
+      if (o.difficult) draw_text(image, int(b.x1), int(b.y2) + 3, "difficult", {255, 255, 255});
+    }
     tiles.push_back(image);
     captions.push_back(a.id);
   }
-  save_png(image_grid(tiles, 4, 1, 6, captions), out + "/verdicts.png");
+  save_png(image_grid(tiles, 2, 1, 6, captions), out + "/verdicts.png");
   for (const ClassAP& c : e.classes) save_png(precision_recall_plot(c), out + "/pr_" + c.name + ".png");
   write_voc_results(out + "/results", "test", shapes.classes, detections);
   std::cout << "wrote " << out << "/verdicts.png (green TP, red FP, grey ignored), pr_<class>.png, and results/"
