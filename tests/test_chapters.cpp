@@ -59,6 +59,11 @@ TEST_CASE("chapter READMEs quote what their programs print") {
     if (e.is_directory()) chapters.push_back(e.path());
   std::sort(chapters.begin(), chapters.end());
   REQUIRE_MESSAGE(chapters.size() >= 10, "run the tests from the repository root");
+  // `make test` builds the chapters; a bare `make tests` (say, of the sanitizer build) does not.
+  if (!fs::exists(bin / chapters.front().filename())) {
+    MESSAGE("skipped: the chapters are not built in " << bin.string() << " (`make test` or `make tutorials`)");
+    return;
+  }
   for (const fs::path& chapter : chapters) {
     const std::string name = chapter.filename().string(), readme = read_file((chapter / "README.md").string());
     const std::vector<std::string> lines = quoted_output(readme);
