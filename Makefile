@@ -78,9 +78,11 @@ $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
+# Rebuilt whole each time: members are stored by path (rcsP), and an archive left by an older rule could
+# hold the same objects under their bare names.
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcsP $@ $^
+	rm -f $@ && $(AR) rcsP $@ $^
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
