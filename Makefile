@@ -78,11 +78,11 @@ $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
-# Rebuilt whole each time: members are stored by path (rcsP), and an archive left by an older rule could
-# hold the same objects under their bare names.
-$(LIB): $(LIB_OBJ)
+# Rebuilt whole, and whenever the Makefile changes: members are stored by path (rcsP), and an archive
+# left by an older rule could hold the same objects under their bare names.
+$(LIB): $(LIB_OBJ) Makefile
 	@mkdir -p $(dir $@)
-	rm -f $@ && $(AR) rcsP $@ $^
+	rm -f $@ && $(AR) rcsP $@ $(filter %.o,$^)
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
