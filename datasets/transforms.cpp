@@ -89,6 +89,13 @@ Tensor boxes_tensor(const Annotation& a) {
   return from_vector(b, {static_cast<int64_t>(a.objects.size()), 4});
 }
 
+std::vector<Box> box_list(const Tensor& boxes) {
+  const std::vector<double> v = boxes.cpu().to(kFloat64).to_vector<double>();
+  std::vector<Box> out;
+  for (size_t i = 0; i + 3 < v.size(); i += 4) out.push_back({v[i], v[i + 1], v[i + 2], v[i + 3]});
+  return out;
+}
+
 Tensor labels_tensor(const Annotation& a) {
   std::vector<int64_t> l;
   for (const Object& o : a.objects) l.push_back(o.label);

@@ -27,6 +27,8 @@ Box scale_box(const Box& box, float scale);  // multiply every coordinate by sca
 // An annotation's objects as the detector takes them: boxes (G, 4) float32 and class labels int64 (G).
 Tensor boxes_tensor(const Annotation& annotation);
 Tensor labels_tensor(const Annotation& annotation);
+// And back: the rows of a (N, 4) box tensor (on any device) as Boxes, for drawing and records.
+std::vector<Box> box_list(const Tensor& boxes);
 
 // (3, H, W) float tensor in [0, 1] from an image (HWC -> CHW), and back (values clamped to [0, 1]).
 Tensor image_to_tensor(const Image& image);

@@ -62,6 +62,13 @@ Tensor box_iou(const Tensor& a, const Tensor& b) {
   return where(gt(uni, scalar_like(uni, 0)), inter / uni, scalar_like(uni, 0));
 }
 
+Tensor boxes_inside(const Tensor& boxes, int64_t height, int64_t width, double border) {
+  check_boxes("boxes_inside", boxes);
+  auto at_least = [&](int64_t k, double v) { return ge(column(boxes, k), scalar_like(boxes, v)); };
+  auto at_most = [&](int64_t k, double v) { return le(column(boxes, k), scalar_like(boxes, v)); };
+  return at_least(0, -border) * at_least(1, -border) * at_most(2, width + border) * at_most(3, height + border);
+}
+
 Tensor clip_boxes(const Tensor& boxes, int64_t height, int64_t width) {
   check_boxes("clip_boxes", boxes);
   check(height > 0 && width > 0, "clip_boxes: image size ", width, "x", height, " is not a size");

@@ -16,6 +16,9 @@ Tensor box_area(const Tensor& boxes);  // (N): (x2 - x1)(y2 - y1)
 // (N, 4), (M, 4) -> (N, M): intersection over union of every pair (0 where both areas are 0: 0/0
 // is defined as no overlap); the same arithmetic as torchvision's box_iou.
 Tensor box_iou(const Tensor& a, const Tensor& b);
+// 1 for the boxes lying within the image grown by `border` pixels on every side, 0 for the others
+// ((N) in the boxes' dtype): the RPN leaves anchors that cross the border out of training.
+Tensor boxes_inside(const Tensor& boxes, int64_t height, int64_t width, double border = 0);
 // Each box cut to the image [0, width] x [0, height].
 Tensor clip_boxes(const Tensor& boxes, int64_t height, int64_t width);
 // int64 indices of the boxes at least min_size wide and high (the RPN drops smaller proposals).

@@ -50,9 +50,10 @@ RcnnSample rcnn_targets(const Tensor& proposals, const Tensor& truth, const Tens
   check(o.bg_iou_lo <= o.fg_iou, "rcnn_targets: bg_iou_lo ", o.bg_iou_lo, " is above fg_iou ", o.fg_iou);
   NoGradGuard no_grad;
   const Tensor rois = concat({proposals.detach(), truth.detach()}, 0);
-  Tensor matches = match(box_iou(truth, rois), {o.fg_iou, o.fg_iou, false});
+  const Tensor iou = box_iou(truth, rois);
+  Tensor matches = match(iou, {o.fg_iou, o.fg_iou, false});
   if (o.bg_iou_lo > 0 && truth.size(0) > 0) {  // too little overlap to be a useful background: left out
-    const Tensor best = max(box_iou(truth, rois), {0});
+    const Tensor best = max(iou, {0});
     matches = where(lt(best, scalar_like(best, o.bg_iou_lo)), full({}, kIgnored, {kInt64, rois.device()}), matches);
   }
   const Sample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);

@@ -33,23 +33,14 @@ RpnHead::Outputs RpnHead::predict(const Tensor& features) {
   return {per_anchor(cls_logits->forward(h), 2), per_anchor(bbox_pred->forward(h), 4)};
 }
 
-namespace {
-
-Tensor column(const Tensor& b, int64_t k) { return squeeze(narrow(b, 1, k, 1), 1); }
-
-}  // namespace
-
 RpnTargets rpn_targets(const Tensor& anchors, const Tensor& truth, int64_t image_h, int64_t image_w,
                        const RpnTargetOptions& o, Generator& gen) {
   check_boxes("rpn_targets", anchors);
   check_boxes("rpn_targets", truth);
   NoGradGuard no_grad;
   const int64_t A = anchors.size(0);
-  const double b = o.allowed_border;
   // Anchors crossing the border are left out (the paper: they would give large, hard-to-correct errors).
-  const Tensor inside = ge(column(anchors, 0), scalar_like(anchors, -b)) * ge(column(anchors, 1), scalar_like(anchors, -b)) *
-                        le(column(anchors, 2), scalar_like(anchors, image_w + b)) *
-                        le(column(anchors, 3), scalar_like(anchors, image_h + b));
+  const Tensor inside = boxes_inside(anchors, image_h, image_w, o.allowed_border);
   // An outside anchor gets IoU -1: never anyone's best, then ignored.
   const Tensor iou = where(unsqueeze(inside, 0), box_iou(truth, anchors), scalar_like(anchors, -1));
   const Tensor ignored = full({}, kIgnored, {kInt64, anchors.device()});

@@ -7,15 +7,12 @@
 #include <filesystem>
 
 #include "datasets/draw.h"
+#include "datasets/transforms.h"
 #include "detection/anchors.h"
 #include "detection/boxes.h"
 #include "ops/ops.h"
 
 using namespace rcnn;
-
-static Box box_at(const std::vector<float>& boxes, int64_t i) {
-  return {boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]};
-}
 
 // Pictures show the image (grey) inside a white margin, so anchors reaching outside it stay visible.
 constexpr int kMargin = 160;
@@ -44,11 +41,11 @@ int main(int argc, char** argv) try {
   std::printf("feature map %lld x %lld cells, %lld anchors per cell: %lld anchors\n", static_cast<long long>(fh),
               static_cast<long long>(fw), static_cast<long long>(options.count()),
               static_cast<long long>(anchors.size(0)));
-  const std::vector<float> a = anchors.to_vector<float>();
+  const std::vector<Box> a = box_list(anchors);
 
   Image centres = framed(W, H);
   for (int64_t i = 0; i < anchors.size(0); i += options.count()) {
-    const Box b = box_at(a, i);
+    const Box b = a[i];
     const int cx = static_cast<int>((b.x1 + b.x2) / 2) + kMargin, cy = static_cast<int>((b.y1 + b.y2) / 2) + kMargin;
     fill_rect(centres, cx - 1, cy - 1, cx + 1, cy + 1, palette(0));
   }
@@ -60,7 +57,7 @@ int main(int argc, char** argv) try {
   std::printf("the anchors of cell (%lld, %lld), centre (%.0f, %.0f):\n", static_cast<long long>(fh / 2),
               static_cast<long long>(fw / 2), (fw / 2 + 0.5) * options.stride, (fh / 2 + 0.5) * options.stride);
   for (int64_t k = 0; k < options.count(); ++k) {
-    const Box b = box_at(a, cell * options.count() + k);
+    const Box b = a[cell * options.count() + k];
     std::printf("  %-4s %-4s %7.1f x %-7.1f area %.0f^2\n",
                 k / 3 == 0 ? "1:2" : (k / 3 == 1 ? "1:1" : "2:1"), std::to_string(int(options.sizes[k % 3])).c_str(),
                 b.width(), b.height(), std::sqrt(b.width() * b.height()));
@@ -74,13 +71,8 @@ int main(int argc, char** argv) try {
   for (int64_t y = 2; y < fh; y += 5)
     for (int64_t x = 2; x < fw; x += 5)
       for (int64_t k = 0; k < options.count(); ++k)
-        outline(all, box_at(a, (y * fw + x) * options.count() + k), palette(static_cast<int>(k % 3)), 1);
-  int64_t inside = 0;
-  for (int64_t i = 0; i < anchors.size(0); ++i) {
-    const Box b = box_at(a, i);
-    inside += b.x1 >= 0 && b.y1 >= 0 && b.x2 <= W && b.y2 <= H;
-  }
-  std::printf("%lld of them lie wholly inside the image\n", static_cast<long long>(inside));
+        outline(all, a[(y * fw + x) * options.count() + k], palette(static_cast<int>(k % 3)), 1);
+  std::printf("%lld of them lie wholly inside the image\n", static_cast<long long>(sum(boxes_inside(anchors, H, W)).item()));
   save_png(all, out + "/all_anchors.png");
 
   // 2. Coding a box relative to an anchor (Faster R-CNN, eq. 2), divided by the stds (0.1, 0.1, 0.2, 0.2).

@@ -12,7 +12,6 @@
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/transforms.h"
-#include "datasets/voc.h"
 #include "detection/anchors.h"
 #include "detection/rpn.h"
 #include "ops/ops.h"
@@ -26,11 +25,8 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(out);
 
-  generate_shapes({out + "/shapes", 10, 3, 256});
-  VocReadOptions read;
-  read.classes = read_classes(out + "/shapes");
-  // The image with the most objects of the ten.
-  const Dataset data = read_voc(out + "/shapes", "trainval", read);
+  // The image with the most objects of ten generated ones (generate_shapes returns what it wrote).
+  const Dataset data = generate_shapes({out + "/shapes", 10, 3, 256});
   const Annotation a = *std::max_element(data.items.begin(), data.items.end(), [](const Annotation& x, const Annotation& y) {
     return x.objects.size() < y.objects.size();
   });
@@ -52,11 +48,11 @@ int main(int argc, char** argv) try {
               static_cast<long long>(background), static_cast<long long>(anchors.size(0) - targets.sampled));
 
   // The sample drawn: object anchors in green over the ground truth (red), background in grey.
-  const std::vector<float> b = anchors.to_vector<float>();
+  const std::vector<Box> boxes = box_list(anchors);
   Image fg = image, bg = image;
   for (const Object& o : a.objects) draw_labelled_box(fg, o.box, o.name, palette(0), 2);
   for (size_t i = 0; i < labels.size(); ++i) {
-    const Box r{b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]};
+    const Box& r = boxes[i];
     if (labels[i] == 1) draw_rect(fg, int(r.x1), int(r.y1), int(r.x2) - 1, int(r.y2) - 1, palette(2), 1);
     if (labels[i] == 0) draw_rect(bg, int(r.x1), int(r.y1), int(r.x2) - 1, int(r.y2) - 1, {90, 90, 90}, 1);
   }

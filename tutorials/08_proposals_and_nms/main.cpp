@@ -11,7 +11,6 @@
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/transforms.h"
-#include "datasets/voc.h"
 #include "detection/anchors.h"
 #include "detection/boxes.h"
 #include "detection/nms.h"
@@ -20,15 +19,9 @@
 
 using namespace rcnn;
 
-static Box box_at(const std::vector<float>& boxes, int64_t i) {
-  return {boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]};
-}
-
 static Image with_boxes(const Image& base, const Tensor& boxes, Color color, int thickness = 1) {
   Image image = base;
-  const std::vector<float> b = boxes.to_vector<float>();
-  for (int64_t i = 0; i < boxes.size(0); ++i) {
-    const Box r = box_at(b, i);
+  for (const Box& r : box_list(boxes)) {
     draw_rect(image, static_cast<int>(r.x1), static_cast<int>(r.y1), static_cast<int>(r.x2) - 1, static_cast<int>(r.y2) - 1,
               color, thickness);
   }
@@ -68,24 +61,21 @@ int main(int argc, char** argv) try {
   for (int64_t k : keep) std::printf(" %lld", static_cast<long long>(k));
   std::printf("\n");
   Image steps(200, 100);
-  const std::vector<float> b = boxes.to_vector<float>();
+  const std::vector<Box> b = box_list(boxes);
   for (bool kept_pass : {false, true})  // dropped boxes first, the kept ones on top
     for (int64_t i = 0; i < 6; ++i) {
       const bool kept = std::find(keep.begin(), keep.end(), i) != keep.end();
       if (kept != kept_pass) continue;
       char label[16];
       std::snprintf(label, sizeof label, "%lld: %.2f", static_cast<long long>(i), s[i]);
-      draw_labelled_box(steps, box_at(b, i), kept ? label : std::to_string(i), kept ? palette(2) : Color{170, 170, 170},
+      draw_labelled_box(steps, b[i], kept ? label : std::to_string(i), kept ? palette(2) : Color{170, 170, 170},
                         kept ? 2 : 1);
     }
   save_png(image_grid({steps}, 1, 3), out + "/nms_steps.png");
 
   // 2. The proposal step on a generated image, with a stand-in for a trained RPN: each anchor's
   //    objectness is its best IoU with the ground truth plus noise, its deltas small noise.
-  generate_shapes({out + "/shapes", 10, 7, 256});
-  VocReadOptions read;
-  read.classes = read_classes(out + "/shapes");
-  const Dataset data = read_voc(out + "/shapes", "trainval", read);
+  const Dataset data = generate_shapes({out + "/shapes", 10, 7, 256});
   const Annotation& a = data.items.front();
   const Image image = load_image(a.image_path);
   const Tensor truth = boxes_tensor(a);

@@ -9,7 +9,6 @@
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/transforms.h"
-#include "datasets/voc.h"
 #include "detection/roi_pool.h"
 #include "ops/ops.h"
 
@@ -30,10 +29,7 @@ int main(int argc, char** argv) try {
   std::printf("bilinear sample at (x 0.75, y 0.5) of [[1, 2], [3, 4]]: %.4f\n", sample);
 
   // 2. One RoI of a generated image, pooled by each method to 7 x 7 and to 28 x 28.
-  generate_shapes({out + "/shapes", 10, 5, 256});
-  VocReadOptions read;
-  read.classes = read_classes(out + "/shapes");
-  const Annotation a = read_voc(out + "/shapes", "trainval", read).items.front();
+  const Annotation a = generate_shapes({out + "/shapes", 10, 5, 256}).items.front();
   const Image image = load_image(a.image_path);
   const Box r = a.objects.front().box;
   const Tensor features = unsqueeze(image_to_tensor(image), 0);  // (1, 3, H, W): the image is the feature map

@@ -13,7 +13,6 @@
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/transforms.h"
-#include "datasets/voc.h"
 #include "detection/anchors.h"
 #include "detection/postprocess.h"
 #include "detection/proposals.h"
@@ -23,8 +22,6 @@
 
 using namespace rcnn;
 
-static Box box_at(const std::vector<float>& b, int64_t i) { return {b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]}; }
-
 int main(int argc, char** argv) try {
   CLI::App app{"Chapter 10: the R-CNN head and post-processing"};
   std::string out = "runs/10_rcnn_head_and_detections";
@@ -32,10 +29,7 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(out);
 
-  generate_shapes({out + "/shapes", 10, 3, 256});
-  VocReadOptions read;
-  read.classes = read_classes(out + "/shapes");
-  const Dataset data = read_voc(out + "/shapes", "trainval", read);
+  const Dataset data = generate_shapes({out + "/shapes", 10, 3, 256});
   const Annotation a = *std::max_element(data.items.begin(), data.items.end(), [](const Annotation& x, const Annotation& y) {
     return x.objects.size() < y.objects.size();
   });
@@ -59,13 +53,13 @@ int main(int argc, char** argv) try {
               static_cast<long long>(G), static_cast<long long>(proposals.boxes.size(0)), labels.size(),
               static_cast<long long>(objects), static_cast<long long>(labels.size() - objects));
   Image sampled = image;
-  const std::vector<float> rb = s.rois.to_vector<float>();
+  const std::vector<Box> rb = box_list(s.rois);
   for (size_t i = 0; i < labels.size(); ++i) {
-    const Box r = box_at(rb, static_cast<int64_t>(i));
+    const Box& r = rb[i];
     if (labels[i] == 0) draw_rect(sampled, int(r.x1), int(r.y1), int(r.x2) - 1, int(r.y2) - 1, {120, 120, 120}, 1);
   }
   for (size_t i = 0; i < labels.size(); ++i) {
-    const Box r = box_at(rb, static_cast<int64_t>(i));
+    const Box& r = rb[i];
     if (labels[i] > 0) draw_rect(sampled, int(r.x1), int(r.y1), int(r.x2) - 1, int(r.y2) - 1, palette(int(labels[i])), 2);
   }
 
