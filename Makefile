@@ -22,7 +22,7 @@ CXXFLAGS := -std=c++17 -Wall -Wextra -fopenmp -I. -MMD -MP
 # alternative stays as it is: one OpenMP thread pool for everything (core/threads.h).
 OPENBLAS_OPENMP := /usr/lib/x86_64-linux-gnu/openblas-openmp
 LDLIBS := -Wl,--undefined=rcnn_preinit_openmp -fopenmp -L$(OPENBLAS_OPENMP) -Wl,-rpath,$(OPENBLAS_OPENMP) -lopenblas \
-  -ldnnl -lstb -lpugixml -lz -lpthread
+  -ldnnl -lstb -lpugixml -lyaml-cpp -lz -lpthread
 ifeq ($(DEBUG),1)
   CXXFLAGS += -O0 -g
   CONFIG := $(CONFIG)-debug

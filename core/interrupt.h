@@ -6,5 +6,7 @@ namespace rcnn {
 
 void install_interrupt_handler();
 bool interrupted();
+// Forgets an interrupt that was handled (a test that interrupts a run, a program that goes on).
+void clear_interrupt();
 
 }  // namespace rcnn

@@ -19,6 +19,7 @@ BlockCache& host_cache() {
 }  // namespace
 
 size_t host_cached_bytes() { return host_cache().cached_bytes(); }
+void release_host_cache() { host_cache().empty(); }
 
 Storage::Storage(size_t bytes, Device device) : bytes_(bytes), device_(device) {
   if (device.is_cuda()) {

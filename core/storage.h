@@ -27,6 +27,9 @@ class Storage {
 
 // Bytes of host memory freed by tensors and kept for reuse (core/block_cache.h).
 size_t host_cached_bytes();
+// Gives the cached host blocks back to the system: after building a large model, whose initialisation's
+// temporaries would otherwise stay cached (and resident) without a tensor of their size to serve.
+void release_host_cache();
 
 // Copies bytes between any two devices (host<->device, device<->device, host<->host).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);

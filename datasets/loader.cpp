@@ -65,6 +65,17 @@ void Loader::work(std::vector<int64_t> order, std::vector<bool> flips) {
     Sample s;
     try {
       s = prepare_sample(data_.items[order[i]], options_, flips[i]);
+    } catch (const std::exception& e) {
+      if (options_.skip_unreadable) {
+        s = Sample{};
+        s.id = data_.items[order[i]].id;
+        s.error = e.what();
+      } else {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::current_exception();
+        changed_.notify_all();
+        return;
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       error_ = std::current_exception();

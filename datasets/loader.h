@@ -25,6 +25,9 @@ struct Sample {
   float scale = 1;               // network size / original size: divide boxes by it to go back
   bool flipped = false;
   int original_width = 0, original_height = 0;
+  // Set instead of everything else when the image could not be loaded and the loader skips such
+  // images (LoaderOptions::skip_unreadable): the message says which file and why.
+  std::string error;
 };
 
 struct LoaderOptions {
@@ -34,6 +37,9 @@ struct LoaderOptions {
   bool shuffle = true;
   uint64_t seed = 0;
   size_t queue_size = 4;
+  // false: an unreadable image stops the epoch with its error; true: it arrives as a Sample with
+  // `error` set, so a long training run can warn, count it and go on.
+  bool skip_unreadable = false;
   std::array<float, 3> mean = kImageNetMean, std = kImageNetStd;
 };
 
@@ -50,7 +56,7 @@ class Loader {
   // Starts epoch `epoch` (its order and flips depend only on the seed and the epoch number).
   void start_epoch(int64_t epoch);
   // The next sample of the epoch; false when the epoch is over. Rethrows a worker's error
-  // (an unreadable image, ...) here, on the caller's thread.
+  // (an unreadable image, unless skip_unreadable) here, on the caller's thread.
   bool next(Sample& sample);
   size_t size() const { return data_.items.size(); }
 

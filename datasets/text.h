@@ -2,6 +2,7 @@
 // Reading the small text files of a data set (classes.txt, split lists) the way people write them:
 // Windows line ends, trailing spaces and a UTF-8 byte-order mark are not part of a name. Messages show
 // what is invisible, so "cannot open \ufeff000001.xml" says why.
+#include <charconv>
 #include <cstdio>
 #include <string>
 
@@ -44,6 +45,14 @@ inline std::string visible(const std::string& s) {
     }
   }
   return out;
+}
+
+// The shortest decimal text that reads back as exactly `v` (results files, configs): a value rounded
+// on its way through a text file could create a tie, move an IoU across 0.5 or change a run.
+inline std::string shortest(double v) {
+  char text[32];
+  const auto [end, error] = std::to_chars(text, text + sizeof text, v);
+  return std::string(text, end);
 }
 
 }  // namespace rcnn

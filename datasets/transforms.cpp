@@ -81,12 +81,17 @@ Tensor normalize(const Image& image, const std::array<float, 3>& mean, const std
   return (image_to_tensor(image) - m) / s;
 }
 
-Tensor boxes_tensor(const Annotation& a) {
+Tensor boxes_tensor(const std::vector<Box>& boxes) {
   std::vector<float> b;
-  for (const Object& o : a.objects)
-    b.insert(b.end(), {static_cast<float>(o.box.x1), static_cast<float>(o.box.y1), static_cast<float>(o.box.x2),
-                       static_cast<float>(o.box.y2)});
-  return from_vector(b, {static_cast<int64_t>(a.objects.size()), 4});
+  for (const Box& x : boxes)
+    b.insert(b.end(), {static_cast<float>(x.x1), static_cast<float>(x.y1), static_cast<float>(x.x2), static_cast<float>(x.y2)});
+  return from_vector(b, {static_cast<int64_t>(boxes.size()), 4});
+}
+
+Tensor boxes_tensor(const Annotation& a) {
+  std::vector<Box> boxes;
+  for (const Object& o : a.objects) boxes.push_back(o.box);
+  return boxes_tensor(boxes);
 }
 
 std::vector<Box> box_list(const Tensor& boxes) {

@@ -26,6 +26,7 @@ Box scale_box(const Box& box, float scale);  // multiply every coordinate by sca
 
 // An annotation's objects as the detector takes them: boxes (G, 4) float32 and class labels int64 (G).
 Tensor boxes_tensor(const Annotation& annotation);
+Tensor boxes_tensor(const std::vector<Box>& boxes);
 Tensor labels_tensor(const Annotation& annotation);
 // And back: the rows of a (N, 4) box tensor (on any device) as Boxes, for drawing and records.
 std::vector<Box> box_list(const Tensor& boxes);

@@ -31,7 +31,7 @@ Tensor match(const Tensor& iou, const MatcherOptions& o) {
   return where(k, best_truth, unmatched);
 }
 
-Sample sample_balanced(const Tensor& matches, int64_t batch_size, double positive_fraction, Generator& gen) {
+BalancedSample sample_balanced(const Tensor& matches, int64_t batch_size, double positive_fraction, Generator& gen) {
   check_index("sample_balanced", matches);
   check(batch_size >= 0 && positive_fraction >= 0 && positive_fraction <= 1, "sample_balanced: batch_size ",
         batch_size, " and positive_fraction ", positive_fraction, " must be >= 0 and in [0, 1]");
@@ -43,7 +43,7 @@ Sample sample_balanced(const Tensor& matches, int64_t batch_size, double positiv
     const Tensor order = randperm(from.numel(), gen, from.device());
     return index_select_in_range(from, 0, narrow(order, 0, 0, k));
   };
-  Sample s;
+  BalancedSample s;
   s.positive = draw(positive, n_pos);
   s.negative = draw(negative, n_neg);
   return s;

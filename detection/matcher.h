@@ -23,12 +23,12 @@ struct MatcherOptions {
 // kBackground, or kIgnored. No ground truth: everything is background.
 Tensor match(const Tensor& iou, const MatcherOptions& options);
 
-struct Sample {
+struct BalancedSample {
   Tensor positive, negative;  // int64 indices of the chosen candidates
 };
 
 // At most batch_size candidates, at most positive_fraction of them positive (matches >= 0), the rest
 // negative (kBackground), each drawn without replacement from `gen`; fewer when there are fewer.
-Sample sample_balanced(const Tensor& matches, int64_t batch_size, double positive_fraction, Generator& gen);
+BalancedSample sample_balanced(const Tensor& matches, int64_t batch_size, double positive_fraction, Generator& gen);
 
 }  // namespace rcnn

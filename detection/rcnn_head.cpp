@@ -29,7 +29,10 @@ BoxPredictor::BoxPredictor(int64_t hidden, int64_t classes, Generator& gen)
 }
 
 RcnnHead::RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen)
-    : box_head(register_module("box_head", std::make_shared<BoxHead>(pooled_features, hidden, dropout, gen))),
+    : RcnnHead(std::make_shared<BoxHead>(pooled_features, hidden, dropout, gen), hidden, classes, gen) {}
+
+RcnnHead::RcnnHead(std::shared_ptr<Layer> head, int64_t hidden, int64_t classes, Generator& gen)
+    : box_head(register_module("box_head", std::move(head))),
       box_predictor(register_module("box_predictor", std::make_shared<BoxPredictor>(hidden, classes, gen))),
       classes(classes) {
   check(classes >= 1, "RcnnHead: ", classes, " classes");
@@ -56,7 +59,7 @@ RcnnSample rcnn_targets(const Tensor& proposals, const Tensor& truth, const Tens
     const Tensor best = max(iou, {0});
     matches = where(lt(best, scalar_like(best, o.bg_iou_lo)), full({}, kIgnored, {kInt64, rois.device()}), matches);
   }
-  const Sample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);
+  const BalancedSample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);
   const Tensor chosen = concat({s.positive, s.negative}, 0);
   RcnnSample out;
   out.rois = index_select_in_range(rois, 0, chosen);

@@ -28,8 +28,11 @@ class BoxPredictor : public Module {
 
 class RcnnHead : public Module {
  public:
-  // pooled_features: C x out x out of one pooled RoI; classes: N, without background.
+  // With the two fully connected layers (BoxHead). pooled_features: C x out x out of one pooled RoI;
+  // classes: N, without background.
   RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen);
+  // With any head that turns pooled RoIs into (S, hidden) features (e.g. ResNet's conv5 stage).
+  RcnnHead(std::shared_ptr<Layer> box_head, int64_t hidden, int64_t classes, Generator& gen);
 
   struct Outputs {
     Tensor class_logits;  // (S, N + 1): column 0 is background
@@ -37,7 +40,7 @@ class RcnnHead : public Module {
   };
   Outputs predict(const Tensor& pooled);  // (S, C, out, out)
 
-  std::shared_ptr<BoxHead> box_head;
+  std::shared_ptr<Layer> box_head;
   std::shared_ptr<BoxPredictor> box_predictor;
   int64_t classes;
 };

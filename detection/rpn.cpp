@@ -45,7 +45,7 @@ RpnTargets rpn_targets(const Tensor& anchors, const Tensor& truth, int64_t image
   const Tensor iou = where(unsqueeze(inside, 0), box_iou(truth, anchors), scalar_like(anchors, -1));
   const Tensor ignored = full({}, kIgnored, {kInt64, anchors.device()});
   const Tensor matches = where(inside, match(iou, o.matcher), ignored);
-  const Sample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);
+  const BalancedSample s = sample_balanced(matches, o.batch_size, o.positive_fraction, gen);
 
   RpnTargets t;
   const TensorOptions int64{kInt64, anchors.device()};

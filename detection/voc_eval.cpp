@@ -1,5 +1,7 @@
 #include "detection/voc_eval.h"
 
+#include "datasets/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -36,14 +38,6 @@ double voc_iou(const Box& a, const Box& b) {
 }
 
 namespace {
-
-// The shortest text that reads back as the same double: a score or coordinate rounded on its way
-// through a results file could create a tie or move an IoU across 0.5.
-std::string shortest(double v) {
-  char text[32];
-  const auto [end, error] = std::to_chars(text, text + sizeof text, v);
-  return std::string(text, end);
-}
 
 // AP from the precision/recall after each detection (voc_ap in voc_eval.py).
 double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07_metric) {

@@ -1,5 +1,7 @@
 #include "layers/sgd.h"
 
+#include "core/kernels.h"
+
 #include <cmath>
 #include <map>
 
@@ -32,12 +34,13 @@ void SGD::step() {
     const ParamGroup& group = groups_[gi];
     for (size_t i = 0; i < group.params.size(); ++i) {
       const Tensor& p = group.params[i].second;
-      Tensor g = p.grad();
+      const Tensor g = p.grad();
       if (!g.defined()) continue;
-      if (group.weight_decay != 0) g = g + p * group.weight_decay;
       Tensor& v = velocity_[gi][i];
-      v = v.defined() ? v * options_.momentum + g : g.clone();  // PyTorch starts the buffer at g
-      p.copy_(p - v * (options_.lr * group.lr_scale));
+      const bool first = !v.defined();  // PyTorch starts the buffer at the (decayed) gradient
+      if (first) v = Tensor::empty(p.shape(), p.options());
+      RCNN_KERNEL(p.device(), sgd_update, p, g, v, options_.lr * group.lr_scale, options_.momentum, group.weight_decay,
+                  first);
     }
   }
 }
@@ -71,8 +74,9 @@ void SGD::load_state(const NamedTensors& state) {
   check(unknown.empty(), "SGD::load_state: state for parameters the optimizer does not have:", unknown);
 }
 
-std::vector<ParamGroup> weight_and_bias_groups(const Module& model, double weight_decay) {
-  ParamGroup weights{{}, 1.0, weight_decay}, biases{{}, 2.0, 0.0};
+std::vector<ParamGroup> weight_and_bias_groups(const Module& model, double weight_decay, double bias_lr_scale,
+                                               double bias_weight_decay) {
+  ParamGroup weights{{}, 1.0, weight_decay}, biases{{}, bias_lr_scale, bias_weight_decay};
   for (const auto& [name, p] : model.named_parameters()) {
     if (!p.requires_grad()) continue;
     bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;

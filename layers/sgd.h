@@ -44,9 +44,10 @@ class SGD {
   std::vector<std::vector<Tensor>> velocity_;  // per group, per parameter; undefined until first step
 };
 
-// py-faster-rcnn's groups: weights (lr x1, weight_decay) and biases (lr x2, no weight decay); frozen
-// parameters (requires_grad off) are left out.
-std::vector<ParamGroup> weight_and_bias_groups(const Module& model, double weight_decay);
+// py-faster-rcnn's groups: weights (lr x1, weight_decay) and biases (lr x2, no weight decay by
+// default); frozen parameters (requires_grad off) are left out.
+std::vector<ParamGroup> weight_and_bias_groups(const Module& model, double weight_decay, double bias_lr_scale = 2,
+                                               double bias_weight_decay = 0);
 
 // Step schedule: lr = base_lr * gamma^(number of milestones <= step).
 struct StepLR {

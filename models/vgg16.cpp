@@ -4,7 +4,7 @@
 
 namespace rcnn::models {
 
-std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor, bool include_last_pool) {
+std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor, bool include_last_pool, Generator& gen) {
   check(width_divisor >= 1 && 64 % width_divisor == 0, "vgg16_features: width_divisor ", width_divisor,
         " must divide 64");
   constexpr int64_t kPool = 0;  // torchvision's 'M'
@@ -18,7 +18,7 @@ std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor, bool inclu
       continue;
     }
     const int64_t out = config[i] / width_divisor;
-    features->push_back(std::make_shared<nn::Conv2d>(channels, out, 3, Conv2dOptions{1, 1, 1}));
+    features->push_back(std::make_shared<nn::Conv2d>(channels, out, 3, Conv2dOptions{1, 1, 1}, true, gen));
     features->push_back(std::make_shared<nn::ReLU>());
     channels = out;
   }

@@ -162,14 +162,14 @@ TEST_CASE("sample_balanced: at most the fraction positive, without replacement, 
   m[1] = kIgnored;
   const Tensor matches = from_vector(m, {100});
   Generator a(5), b(5);
-  const Sample s = sample_balanced(matches, 16, 0.25, a);
+  const BalancedSample s = sample_balanced(matches, 16, 0.25, a);
   CHECK(s.positive.numel() == 4);
   CHECK(s.negative.numel() == 12);
   CHECK(sum(index_counts(100, concat({s.positive, s.negative}, 0), kInt64)).item() == 16);  // no index twice
   for (int64_t i : s.positive.to_vector<int64_t>()) CHECK(m[i] >= 0);
   for (int64_t i : s.negative.to_vector<int64_t>()) CHECK(m[i] == kBackground);
   CHECK(sample_balanced(matches, 16, 0.25, b).negative.to_vector<int64_t>() == s.negative.to_vector<int64_t>());
-  const Sample all = sample_balanced(matches, 1000, 0.5, a);  // fewer exist than asked
+  const BalancedSample all = sample_balanced(matches, 1000, 0.5, a);  // fewer exist than asked
   CHECK(all.positive.numel() == 10);
   CHECK(all.negative.numel() == 89);
 }

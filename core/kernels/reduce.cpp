@@ -11,6 +11,29 @@ void sum_dim(const Tensor& x, Slab s, const Tensor& out) {
     T* o = out.data<T>();
     // Accumulate in double (or int64): a float sum over many elements would lose digits.
     using Acc = std::conditional_t<std::is_same_v<T, int64_t>, int64_t, double>;
+    if (s.outer == 1 && s.n * s.inner > kGrain) {
+      // One long reduction (a loss, a gradient norm): fixed blocks of rows summed in parallel, then
+      // the blocks' sums added in order, so the result does not depend on the number of threads.
+      const int64_t rows = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, s.inner));
+      const int64_t blocks = (s.n + rows - 1) / rows;
+      std::vector<Acc> partial(blocks * s.inner, Acc(0));
+      parallel_for(
+          blocks,
+          [&](int64_t bb, int64_t be) {
+            for (int64_t b = bb; b < be; ++b) {
+              Acc* acc = partial.data() + b * s.inner;
+              for (int64_t j = b * rows; j < std::min(s.n, (b + 1) * rows); ++j)
+                for (int64_t i = 0; i < s.inner; ++i) acc[i] += in[j * s.inner + i];
+            }
+          },
+          1);
+      for (int64_t i = 0; i < s.inner; ++i) {
+        Acc total = 0;
+        for (int64_t b = 0; b < blocks; ++b) total += partial[b * s.inner + i];
+        o[i] = static_cast<T>(total);
+      }
+      return;
+    }
     parallel_for(
         s.outer, [&](int64_t ob, int64_t oe) {
           std::vector<Acc> acc(s.inner);

@@ -1,0 +1,48 @@
+#include "detection/detector_checkpoint.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace rcnn {
+
+Metadata detector_metadata(const DetectorInfo& info) {
+  return {{"config", to_yaml(info.config)},
+          {"classes", nlohmann::json(info.classes).dump()},
+          {"position", std::to_string(info.position)}};
+}
+
+std::string checkpoint_path(const std::string& path) {
+  return std::filesystem::is_directory(path) ? (std::filesystem::path(path) / "checkpoint.safetensors").string() : path;
+}
+
+DetectorInfo read_detector_info(const std::string& path) {
+  const std::string file = checkpoint_path(path);
+  check(std::filesystem::exists(file), "no checkpoint at ", file);
+  Metadata meta = checkpoint_metadata(file);
+  check(meta.count("config") && meta.count("classes") && meta.count("position"), file,
+        " is a checkpoint of something other than a detector (no config, classes or position)");
+  DetectorInfo info;
+  info.config = parse_config(meta["config"], file + " (its config)");
+  try {
+    info.classes = nlohmann::json::parse(meta["classes"]).get<std::vector<std::string>>();
+    info.position = std::stoll(meta["position"]);
+    info.iteration = std::stoll(meta["step"]);
+  } catch (const std::exception& e) {
+    throw Error(concat_message(file, ": damaged metadata: ", e.what()));
+  }
+  check(!info.classes.empty(), file, ": no classes");
+  return info;
+}
+
+LoadedDetector load_detector(const std::string& path, Device device) {
+  LoadedDetector d;
+  d.info = read_detector_info(path);
+  d.gen = std::make_unique<Generator>(static_cast<uint64_t>(d.info.config.train.seed));
+  d.model = std::make_unique<FasterRcnn>(d.info.config, static_cast<int64_t>(d.info.classes.size()), *d.gen);
+  load_checkpoint_model(checkpoint_path(path), *d.model);
+  d.model->to(device);
+  d.model->eval();
+  return d;
+}
+
+}  // namespace rcnn

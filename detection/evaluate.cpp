@@ -1,0 +1,65 @@
+#include "detection/evaluate.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "core/progress.h"
+#include "datasets/draw.h"
+#include "datasets/voc.h"
+#include "detection/trainer.h"
+
+namespace rcnn {
+
+std::vector<Detection> detect_dataset(FasterRcnn& model, const Dataset& data, bool progress, int64_t* unreadable) {
+  model.eval();
+  Loader loader(data, loader_options(model.config, /*training=*/false));
+  loader.start_epoch(0);
+  std::vector<Detection> detections;
+  ProgressBar bar("detect", static_cast<int64_t>(data.items.size()), "img");
+  Sample sample;
+  int64_t done = 0, skipped = 0;
+  while (loader.next(sample)) {
+    ++done;
+    if (!sample.error.empty()) {
+      std::cerr << "\nwarning: skipped image " << sample.id << ": " << sample.error << "\n";
+      ++skipped;
+      continue;
+    }
+    const std::vector<Detection> found = model.detect(sample);
+    detections.insert(detections.end(), found.begin(), found.end());
+    if (progress) bar.update(done);
+  }
+  if (progress) bar.finish();
+  if (unreadable) *unreadable = skipped;
+  return detections;
+}
+
+Dataset class_agnostic(const Dataset& ground_truth) {
+  Dataset d = ground_truth;
+  d.classes = {"object"};
+  for (Annotation& a : d.items)
+    for (Object& o : a.objects) o.label = 0, o.name = "object";
+  return d;
+}
+
+DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::string>& classes, const EvaluateOptions& o) {
+  DetectorEvaluation e;
+  e.ground_truth = read_voc_ground_truth(o.data_dir, o.split);
+  check(!e.ground_truth.items.empty(), o.data_dir, ": split '", o.split, "' has no images to evaluate on");
+  check(e.ground_truth.classes == classes, o.data_dir, " has other classes than the detector was trained on");
+  VocReadOptions images;
+  images.classes = classes;
+  images.missing_image = OnMissingImage::WarnAndSkip;
+  e.detections = detect_dataset(model, read_voc(o.data_dir, o.split, images), o.progress);
+  if (model.config.mode == "rpn") e.ground_truth = class_agnostic(e.ground_truth);
+  e.scores = evaluate_voc(e.ground_truth, e.detections, o.use_07_metric);
+  if (!o.out_dir.empty()) {
+    const std::filesystem::path out(o.out_dir);
+    std::filesystem::create_directories(out / "plots");
+    write_voc_results((out / "results").string(), o.split, e.ground_truth.classes, e.detections);
+    for (const ClassAP& c : e.scores.classes) save_png(precision_recall_plot(c), (out / "plots" / ("pr_" + c.name + ".png")).string());
+  }
+  return e;
+}
+
+}  // namespace rcnn

@@ -1,0 +1,34 @@
+#pragma once
+// Running a trained detector over a split and scoring it like the VOC devkit (chapter 13, `rcnn eval`):
+// detections at the config's low score threshold, comp4 results files, per-class AP and PR plots.
+#include <string>
+#include <vector>
+
+#include "detection/faster_rcnn.h"
+#include "detection/voc_eval.h"
+
+namespace rcnn {
+
+// Every image of `data`, in order, through model.detect (the model in eval mode). Images that cannot
+// be decoded are skipped with a warning and counted in `unreadable`.
+std::vector<Detection> detect_dataset(FasterRcnn& model, const Dataset& data, bool progress = true,
+                                      int64_t* unreadable = nullptr);
+
+// What the RPN alone is scored against: every object of class 0, "object".
+Dataset class_agnostic(const Dataset& ground_truth);
+
+struct EvaluateOptions {
+  std::string data_dir, split = "test";
+  std::string out_dir;  // results/ (comp4 files) and plots/ (PR curves) go here
+  bool use_07_metric = true;
+  bool progress = true;
+};
+struct DetectorEvaluation {
+  VocEvaluation scores;
+  std::vector<Detection> detections;
+  Dataset ground_truth;  // as scored (class-agnostic for an RPN)
+};
+// classes: the detector's (its checkpoint's); the split's annotations must use the same.
+DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::string>& classes, const EvaluateOptions& options);
+
+}  // namespace rcnn

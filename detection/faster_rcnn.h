@@ -1,0 +1,71 @@
+#pragma once
+// Faster R-CNN (Ren et al. 2015): a backbone's feature map, the RPN's proposals on it, RoI pooling of
+// the proposals, and the R-CNN head's classes and boxes. Two named entry points, never a forward that
+// changes meaning with train/eval mode: losses() for training (approximate joint training, section 3.2:
+// the four losses summed, no gradient through the proposals' coordinates) and detect() for inference.
+// Parameter names follow torchvision's FasterRCNN (backbone.*, rpn.head.*, roi_heads.box_head.*,
+// roi_heads.box_predictor.*), so weights map by name. In mode "rpn" the RPN alone is trained and
+// evaluated: a class-agnostic detector whose score is the objectness.
+#include <memory>
+#include <vector>
+
+#include "core/rng.h"
+#include "datasets/loader.h"
+#include "detection/config.h"
+#include "detection/rcnn_head.h"
+#include "detection/rpn.h"
+#include "detection/voc_eval.h"
+#include "models/backbone.h"
+
+namespace rcnn {
+
+// The backbone a config names, its first `frozen_convs` convolutions frozen and its weights loaded
+// when the config gives a file.
+std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& config, Generator& gen);
+
+// The network's outputs are not finite: training has diverged (or a checkpoint holds such weights).
+struct NotFinite : Error {
+  using Error::Error;
+};
+
+struct DetectorLosses {
+  Tensor rpn_class, rpn_box, rcnn_class, rcnn_box;  // scalars (the R-CNN's are 0 in mode "rpn")
+  Tensor total;                                     // their sum, each times its weight in the config
+};
+
+class RegionProposalNetwork : public Module {
+ public:
+  RegionProposalNetwork(int64_t in_channels, const RpnConfig& config, int64_t anchors, Generator& gen)
+      : head(register_module("head", std::make_shared<RpnHead>(in_channels, config.channels, anchors, gen))) {}
+  std::shared_ptr<RpnHead> head;
+};
+
+class FasterRcnn : public Module {
+ public:
+  // classes: N object classes (the R-CNN scores N + 1 with background). `gen` draws the initial
+  // weights and, for the life of the model, the dropout masks: it must outlive the model.
+  FasterRcnn(const DetectorConfig& config, int64_t classes, Generator& gen);
+
+  // One image (sample.image (3, H, W) normalised, boxes and labels at the network's scale); `gen`
+  // draws the RPN's and the R-CNN's balanced samples.
+  DetectorLosses losses(const Sample& sample, Generator& gen);
+  // Boxes in the original image (sample.scale undone), scored above config.test.score_threshold.
+  std::vector<Detection> detect(const Sample& sample);
+
+  const DetectorConfig config;
+  const int64_t classes;
+  std::shared_ptr<models::Backbone> backbone;
+  std::shared_ptr<RegionProposalNetwork> rpn;
+  std::shared_ptr<RcnnHead> roi_heads;  // null in mode "rpn"
+
+ private:
+  struct Proposed {
+    Tensor features, anchors;
+    RpnHead::Outputs rpn;
+    Proposals proposals;
+  };
+  Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
+  Tensor pool(const Tensor& features, const Tensor& rois) const;
+};
+
+}  // namespace rcnn

@@ -1,0 +1,16 @@
+#pragma once
+// What a detector needs from a base network (Faster R-CNN, section 3: the shared convolutional
+// layers): one feature map per image, its number of channels and its stride (image pixels per cell).
+// VGG16, TinyNet and, next, ResNet and MobileNetV2 are backbones; the detector knows nothing else of them.
+#include "layers/module.h"
+
+namespace rcnn::models {
+
+class Backbone : public Layer {
+ public:
+  Backbone(int64_t channels, int64_t stride) : channels(channels), stride(stride) {}
+  // forward: (N, 3, H, W) normalised images -> (N, channels, ~H / stride, ~W / stride)
+  int64_t channels, stride;
+};
+
+}  // namespace rcnn::models

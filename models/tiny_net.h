@@ -1,0 +1,21 @@
+#pragma once
+// TinyNet: four blocks of conv 3x3 (padding 1) + ReLU + 2x2 max-pool, 3 -> 32 -> 64 -> 128 -> 256
+// channels, stride 16. Exactly the backbone of ../shared/peers/tv_tiny_frcnn.py (torchvision's names:
+// body.0, body.3, body.6, body.9), so the detector's speed is compared like for like; small enough to
+// train a detector from scratch on a CPU in minutes.
+#include <memory>
+
+#include "core/rng.h"
+#include "layers/modules.h"
+#include "models/backbone.h"
+
+namespace rcnn::models {
+
+class TinyNet : public Backbone {
+ public:
+  explicit TinyNet(Generator& gen = default_generator());
+  Tensor forward(const Tensor& x) override { return body->forward(x); }
+  std::shared_ptr<nn::Sequential> body;
+};
+
+}  // namespace rcnn::models

@@ -1,0 +1,296 @@
+// The end-to-end detector (suite ch12): configs and their errors, torchvision's parameter names,
+// training that learns, resuming bit for bit, a diverging run stopped with its last good checkpoint
+// kept, unreadable images skipped, bad checkpoints and data folders refused, the standalone RPN, and
+// (with a GPU) the same training on CUDA.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/interrupt.h"
+#include "cuda/runtime.h"
+#include "datasets/generated.h"
+#include "datasets/voc.h"
+#include "detection/detector_checkpoint.h"
+#include "detection/evaluate.h"
+#include "detection/trainer.h"
+#include "layers/safetensors.h"
+#include "ops/ops.h"
+#include "tests/files.h"
+
+using namespace rcnn;
+using rcnn::testing::read_file;
+using rcnn::testing::TempDir;
+using rcnn::testing::write_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The demo's config, small: 128-pixel shapes, short runs, every iteration logged.
+DetectorConfig small_config(std::vector<std::string> overrides = {}) {
+  std::vector<std::string> all = {"input.shorter_side=128", "input.longer_side=128", "train.iterations=6",
+                                  "train.warmup_iterations=2", "train.checkpoint_every=3", "train.log_every=1",
+                                  "rcnn.hidden=64", "rpn.channels=32"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  return load_config("configs/shapes_tiny.yaml", all);
+}
+
+TrainOptions train_options(const DetectorConfig& config, const std::string& data, const std::string& out) {
+  TrainOptions o;
+  o.config = config;
+  o.data_dir = data;
+  o.out_dir = out;
+  o.progress = false;
+  return o;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_SUITE("ch12") {
+
+TEST_CASE("configs: every preset reads, and writes back to itself") {
+  for (const auto& entry : fs::directory_iterator("configs")) {
+    CAPTURE(entry.path().string());
+    const DetectorConfig c = load_config(entry.path().string());
+    CHECK(config_differences(c, parse_config(to_yaml(c), "round trip")).empty());
+  }
+  const DetectorConfig paper = parse_config("", "empty");  // the code's defaults are the paper's
+  CHECK(paper.anchors.sizes == std::vector<double>{128, 256, 512});
+  CHECK(paper.rpn.test.post_nms_top_n == 300);
+  CHECK(paper.rcnn.targets.batch_size == 128);
+  CHECK(paper.test.nms_threshold == 0.3);
+}
+
+TEST_CASE("configs: overrides, and errors that name the key and the file") {
+  const DetectorConfig c = load_config("configs/shapes_tiny.yaml", {"rpn.nms_threshold=0.6", "anchors.sizes=[8, 16]"});
+  CHECK(c.rpn.train.nms_threshold == 0.6);
+  CHECK(c.rpn.test.nms_threshold == 0.6);  // one key for both
+  CHECK(c.anchors.sizes == std::vector<double>{8, 16});
+  CHECK(config_differences(load_config("configs/shapes_tiny.yaml"), c) ==
+        std::vector<std::string>{"anchors.sizes: [16, 32, 64, 128] vs [8, 16]", "rpn.nms_threshold: 0.7 vs 0.6"});
+
+  CHECK(error_of([] { parse_config("rpn:\n  nms_treshold: 0.6\n", "x.yaml"); }) ==
+        "x.yaml: unknown key 'rpn.nms_treshold' (did you mean 'rpn.nms_threshold'?)");
+  CHECK(error_of([] { parse_config("rpn:\n  nms_threshold: high\n", "x.yaml"); }) ==
+        "x.yaml: rpn.nms_threshold: 'high' is not a number");
+  CHECK(error_of([] { parse_config("rpn:\n  nms_threshold: 1.5\n", "x.yaml"); }) ==
+        "x.yaml: rpn.nms_threshold: 1.5 is out of range [0, 1]");
+  CHECK(error_of([] { parse_config("train:\n  iterations: 2.5\n", "x.yaml"); }) ==
+        "x.yaml: train.iterations: '2.5' is not an integer");
+  CHECK(error_of([] { parse_config("roi:\n  method: warp\n", "x.yaml"); }) ==
+        "x.yaml: roi.method: 'warp' is not one of pool, align, crop_and_resize");
+  CHECK(error_of([] { parse_config("rpn: [1, 2\n", "x.yaml"); }).rfind("x.yaml: not valid YAML", 0) == 0);
+  CHECK(error_of([] { parse_config("", "x.yaml", {"rpn.sigma"}); }).find("expected key=value") != std::string::npos);
+  CHECK(error_of([] { parse_config("", "x.yaml", {"rpn.sigm=2"}); }) ==
+        "--set rpn.sigm=2: unknown key 'rpn.sigm' (did you mean 'rpn.sigma'?)");
+  CHECK(error_of([] { parse_config("rcnn:\n  fg_iou: 0.3\n  bg_iou_lo: 0.4\n", "x.yaml"); }) ==
+        "x.yaml: rcnn.bg_iou_lo is above rcnn.fg_iou");
+  CHECK(error_of([] { load_config("configs/no_such.yaml"); }) == "cannot read the config configs/no_such.yaml");
+}
+
+TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose stride the anchors must match") {
+  Generator gen(0);
+  FasterRcnn model(load_config("configs/tv_tiny_peer.yaml"), 3, gen);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : model.named_parameters()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{
+                     "backbone.body.0.weight", "backbone.body.0.bias", "backbone.body.3.weight", "backbone.body.3.bias",
+                     "backbone.body.6.weight", "backbone.body.6.bias", "backbone.body.9.weight", "backbone.body.9.bias",
+                     "rpn.head.conv.weight", "rpn.head.conv.bias", "rpn.head.cls_logits.weight", "rpn.head.cls_logits.bias",
+                     "rpn.head.bbox_pred.weight", "rpn.head.bbox_pred.bias", "roi_heads.box_head.fc6.weight",
+                     "roi_heads.box_head.fc6.bias", "roi_heads.box_head.fc7.weight", "roi_heads.box_head.fc7.bias",
+                     "roi_heads.box_predictor.cls_score.weight", "roi_heads.box_predictor.cls_score.bias",
+                     "roi_heads.box_predictor.bbox_pred.weight", "roi_heads.box_predictor.bbox_pred.bias"});
+  CHECK(model.roi_heads->box_predictor->cls_score->weight.shape() == Shape{4, 512});
+  CHECK(model.roi_heads->box_predictor->bbox_pred->weight.shape() == Shape{12, 512});
+  CHECK(model.rpn->head->cls_logits->weight.shape() == Shape{18, 256, 1, 1});  // 9 anchors x 2 logits
+  CHECK(error_of([] {
+          Generator g(0);
+          FasterRcnn(load_config("configs/tv_tiny_peer.yaml", {"anchors.stride=32"}), 3, g);
+        }) == "anchors.stride is 32 but the tiny backbone's feature map has stride 16");
+  // VGG16's conv1-conv2 frozen, as in the paper.
+  FasterRcnn vgg(load_config("configs/voc07_vgg16.yaml", {"backbone.width_divisor=16", "rcnn.hidden=32"}), 20, gen);
+  int64_t frozen = 0;
+  for (const auto& [name, t] : vgg.named_parameters()) frozen += !t.requires_grad();
+  CHECK(frozen == 8);  // 4 convolutions: weight and bias
+}
+
+TEST_CASE("training: the losses fall, and eval and predict use only the checkpoint") {
+  TempDir dir("train_learns");
+  generate_shapes({dir / "shapes", 12, 5, 128});
+  const TrainResult r = train_detector(train_options(small_config({"train.iterations=60", "train.checkpoint_every=100"}),
+                                                     dir / "shapes", dir / "run"));
+  CHECK(r.iterations == 60);
+  CHECK_FALSE(r.interrupted);
+  std::vector<double> losses;
+  std::ifstream log(dir / "run/log.jsonl");
+  for (std::string line; std::getline(log, line);) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+  REQUIRE(losses.size() == 60);
+  double first = 0, last = 0;
+  for (int i = 0; i < 10; ++i) first += losses[i], last += losses[50 + i];
+  CHECK(last < 0.7 * first);
+  CHECK(fs::file_size(dir / "run/losses.png") > 1000);
+  CHECK(load_config(dir / "run/config.yaml").train.iterations == 60);
+
+  LoadedDetector d = load_detector(dir / "run");  // the folder; its checkpoint inside
+  CHECK(d.info.iteration == 60);
+  CHECK(d.info.classes == shapes_classes());
+  CHECK_FALSE(d.model->is_training());
+  EvaluateOptions e;
+  e.data_dir = dir / "shapes";
+  e.split = "trainval";
+  e.out_dir = dir / "eval";
+  e.progress = false;
+  const DetectorEvaluation ev = evaluate_detector(*d.model, d.info.classes, e);
+  CHECK(ev.scores.classes.size() == 3);
+  CHECK(fs::exists(dir / "eval/results/comp4_det_trainval_circle.txt"));
+  CHECK(fs::exists(dir / "eval/plots/pr_circle.png"));
+  for (const Detection& x : ev.detections) CHECK(x.score > 0.05);
+}
+
+TEST_CASE("training: an interrupted run resumed reproduces the uninterrupted one bit for bit") {
+  TempDir dir("train_resume");
+  generate_shapes({dir / "shapes", 5, 1, 128});  // 4 training images: the resumed run crosses an epoch
+  const DetectorConfig config = small_config();
+  train_detector(train_options(config, dir / "shapes", dir / "straight"));
+
+  TrainOptions o = train_options(config, dir / "shapes", dir / "resumed");
+  o.on_iteration = [](FasterRcnn&, const IterationLog& l) {
+    if (l.iteration == 4) std::raise(SIGINT);  // after iteration 4: saved there, though checkpoint_every is 3
+  };
+  const TrainResult stopped = train_detector(o);
+  clear_interrupt();
+  CHECK(stopped.interrupted);
+  CHECK(stopped.iterations == 4);
+  CHECK(read_detector_info(dir / "resumed").iteration == 4);
+  o.on_iteration = nullptr;
+  CHECK(error_of([&] { train_detector(o); }).find("already holds a run") != std::string::npos);  // nothing overwritten
+  o.resume = true;
+  const TrainResult finished = train_detector(o);
+  CHECK(finished.iterations == 6);
+
+  CHECK(read_file(dir / "resumed/log.jsonl") == read_file(dir / "straight/log.jsonl"));
+  const NamedTensors a = load_safetensors(dir / "straight/checkpoint.safetensors");
+  const NamedTensors b = load_safetensors(dir / "resumed/checkpoint.safetensors");
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(a[i].first);
+    CHECK(a[i].first == b[i].first);
+    CHECK(a[i].second.to_vector<float>() == b[i].second.to_vector<float>());
+  }
+
+  // Resuming with another config is refused, naming what differs; a longer schedule is allowed.
+  o.config = small_config({"rpn.nms_threshold=0.6"});
+  CHECK(error_of([&] { train_detector(o); }).find("rpn.nms_threshold: 0.7 vs 0.6") != std::string::npos);
+  o.config = small_config({"train.iterations=7"});
+  CHECK(train_detector(o).iterations == 7);
+}
+
+TEST_CASE("training: a diverging run stops with a clear error and keeps its last good checkpoint") {
+  TempDir dir("train_nan");
+  generate_shapes({dir / "shapes", 5, 2, 128});
+  TrainOptions o = train_options(small_config({"train.lr=1e12", "train.warmup_iterations=0", "train.checkpoint_every=1",
+                                               "train.iterations=50"}),
+                                 dir / "shapes", dir / "run");
+  const std::string error = error_of([&] { train_detector(o); });
+  CHECK(error.find("not finite") != std::string::npos);
+  CHECK(error.find("training stopped. The last good checkpoint is") != std::string::npos);
+  const DetectorInfo saved = read_detector_info(dir / "run");
+  CHECK(saved.iteration >= 1);
+  CHECK(saved.iteration < 50);
+  for (const auto& [name, t] : load_safetensors(dir / "run/checkpoint.safetensors"))
+    CHECK(std::isfinite(sum(t.to(kFloat64)).item()));
+}
+
+TEST_CASE("training and evaluation: unreadable images are skipped and counted; bad folders and checkpoints refused") {
+  TempDir dir("train_bad_input");
+  generate_shapes({dir / "shapes", 6, 3, 128});
+  const Dataset trainval = read_voc(dir / "shapes", "trainval", {shapes_classes()});
+  write_file(trainval.items[1].image_path, "not a JPEG");  // damaged after the data set was read
+  TrainOptions o = train_options(small_config(), dir / "shapes", dir / "run");
+  const TrainResult r = train_detector(o);
+  CHECK(r.iterations == 6);
+  CHECK(r.unreadable >= 1);
+
+  o.split = "no_such_split";
+  o.out_dir = dir / "run2";
+  CHECK(error_of([&] { train_detector(o); }).find("no_such_split") != std::string::npos);
+  write_file(dir / "shapes/ImageSets/Main/empty.txt", "");
+  o.split = "empty";
+  const std::string empty = "read_voc: " + dir / "shapes/ImageSets/Main/empty.txt" + " lists no usable images";
+  CHECK(error_of([&] { train_detector(o); }) == empty);
+  LoadedDetector d = load_detector(dir / "run");
+  EvaluateOptions e;
+  e.data_dir = dir / "shapes";
+  e.split = "empty";
+  e.progress = false;
+  CHECK(error_of([&] { evaluate_detector(*d.model, d.info.classes, e); }) == empty);
+
+  write_file(dir / "broken.safetensors", "\x08\x00\x00\x00\x00\x00\x00\x00{\"a\":1}");
+  CHECK(error_of([&] { load_detector(dir / "broken.safetensors"); }).find(dir / "broken.safetensors") != std::string::npos);
+  CHECK(error_of([&] { load_detector(dir / "nothing_here"); }) == "no checkpoint at " + dir / "nothing_here");
+  const std::string good = read_file(dir / "run/checkpoint.safetensors");
+  write_file(dir / "truncated.safetensors", good.substr(0, good.size() / 2));
+  CHECK(error_of([&] { load_detector(dir / "truncated.safetensors"); }).find(dir / "truncated.safetensors") !=
+        std::string::npos);
+}
+
+TEST_CASE("the RPN alone: a class-agnostic detector scored by its objectness") {
+  TempDir dir("train_rpn");
+  generate_shapes({dir / "shapes", 6, 4, 128});
+  train_detector(train_options(small_config({"mode=rpn"}), dir / "shapes", dir / "run"));
+  LoadedDetector d = load_detector(dir / "run");
+  CHECK(d.model->roi_heads == nullptr);
+  for (const auto& [name, t] : d.model->named_parameters()) CHECK(name.rfind("roi_heads", 0) == std::string::npos);
+  EvaluateOptions e;
+  e.data_dir = dir / "shapes";
+  e.split = "trainval";
+  e.progress = false;
+  const DetectorEvaluation ev = evaluate_detector(*d.model, d.info.classes, e);
+  REQUIRE(ev.scores.classes.size() == 1);
+  CHECK(ev.scores.classes[0].name == "object");
+  CHECK(!ev.detections.empty());
+  for (const Detection& x : ev.detections) CHECK((x.label == 0 && x.score > 0.05 && x.score <= 1));
+}
+
+TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses") {
+  if (!cuda::available()) {
+    MESSAGE("skipped: no GPU (", cuda::built_with_cuda() ? "no CUDA device found" : "built without CUDA=1", ")");
+    return;
+  }
+  TempDir dir("train_cuda");
+  generate_shapes({dir / "shapes", 12, 6, 256});
+  // Dropout off and sampling from the same seed: the two runs differ only by floating-point order.
+  const DetectorConfig config = load_config("configs/shapes_tiny.yaml", {"train.iterations=50", "train.log_every=1"});
+  TrainOptions cpu = train_options(config, dir / "shapes", dir / "cpu"), gpu = cpu;
+  gpu.out_dir = dir / "gpu";
+  gpu.device = Device::cuda();
+  train_detector(cpu);
+  train_detector(gpu);
+  std::ifstream a(dir / "cpu/log.jsonl"), b(dir / "gpu/log.jsonl");
+  std::string la, lb;
+  int lines = 0;
+  double worst = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    const double x = nlohmann::json::parse(la)["loss"], y = nlohmann::json::parse(lb)["loss"];
+    worst = std::max(worst, std::abs(x - y) / std::max(1.0, std::abs(x)));
+    ++lines;
+  }
+  MESSAGE("50 iterations on CPU and CUDA: largest relative difference of the total loss ", worst);
+  CHECK(lines == 50);
+  CHECK(worst < 0.05);  // sampling is identical; float sums in another order drift slowly over 50 steps
+}
+
+}  // TEST_SUITE
