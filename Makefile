@@ -1,8 +1,11 @@
 # rcnn.cpp — one Makefile for the library, the tests, the tutorials and the tools.
 #   make              library and programs for the CPU
 #   make CUDA=1       also the CUDA kernels (nvcc for sm_80 and sm_90; cuBLAS and cuDNN)
-#   make test         build and run the test suite        make demo   the main job (the tutorials, in order)
-#   make bench        conv2d and GEMM timings beside PyTorch's (bench/results.json)
+#   make test         build and run the test suite
+#   make demo         the main job: generate `shapes`, train the detector on the CPU, draw, evaluate
+#   make demo-fashion the same on fashion-scenes (Fashion-MNIST items, 10 classes)
+#   make tutorials    run the numbered chapters in order (make chapters only builds them)
+#   make bench        conv2d, GEMM, detection blocks and the detector beside PyTorch's / torchvision's
 #   make deps         install the Debian packages the build needs (called by test and demo)
 #   DEBUG=1           -O0 -g          SANITIZE=1    AddressSanitizer + UndefinedBehaviorSanitizer
 # Each configuration builds into its own folder under build/, so switching never mixes objects.
@@ -61,12 +64,12 @@ BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
 TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
 EXERCISE_BINS := $(patsubst exercises/%.cpp,$(BUILD)/bin/exercise_%,$(wildcard exercises/*.cpp))
 
-.PHONY: all lib tests tutorials benchmarks tools exercises test demo bench fuzz deps reference clean
+.PHONY: all lib tests chapters tutorials benchmarks tools exercises test demo demo-fashion bench fuzz deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
-all: lib tests tutorials benchmarks tools exercises
+all: lib tests chapters benchmarks tools exercises
 lib: $(LIB)
 tests: $(TEST_BIN)
-tutorials: $(TUTORIAL_BINS)
+chapters: $(TUTORIAL_BINS)
 benchmarks: $(BENCH_BINS)
 tools: $(TOOL_BINS)
 exercises: $(EXERCISE_BINS)  # the student's own programs (exercises/README.md)
@@ -105,17 +108,37 @@ $(BUILD)/bin/%: $(BUILD)/tutorials/%/main.o $(LIB)
 
 # Runs every test case; doctest's summary is the last line and the exit code is non-zero on failure.
 test: deps
-	@$(MAKE) --no-print-directory tests tutorials
+	@$(MAKE) --no-print-directory tests chapters tools
 	$(TEST_BIN)
 
+# The detector, end to end on the CPU (README): a data set generated in VOC layout, training (resumed
+# where an earlier run stopped), drawn detections on test images, and the VOC evaluation, whose last
+# line is `mAP@0.5: ...`. DEMO_IMAGES, DEMO_RUN and DEMO_SET let a student try other sizes.
+DEMO_IMAGES ?= 1000
+define run_demo
+	@$(MAKE) --no-print-directory tools
+	@test -f data/$(1)/classes.txt || $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(DEMO_IMAGES)
+	$(BUILD)/bin/rcnn train --config configs/$(2).yaml --data data/$(1) --out runs/$(2) $$(test -f runs/$(2)/checkpoint.safetensors && echo --resume)
+	$(BUILD)/bin/rcnn predict --checkpoint runs/$(2) --out runs/$(2)/predictions \
+	  $$(head -8 data/$(1)/ImageSets/Main/test.txt | sed 's|.*|data/$(1)/JPEGImages/&.jpg|') > /dev/null
+	@echo "drawn detections: runs/$(2)/predictions/; loss curve: runs/$(2)/losses.png"
+	$(BUILD)/bin/rcnn eval --checkpoint runs/$(2) --data data/$(1) --split test --metric area
+endef
 demo: deps
-	@$(MAKE) --no-print-directory tutorials
+	$(call run_demo,shapes,shapes_tiny)
+demo-fashion: deps
+	$(call run_demo,fashion-scenes,fashion_tiny)
+
+tutorials: deps
+	@$(MAKE) --no-print-directory chapters
 	@scripts/get-sample-image.sh data/chelsea.png
 	@for t in $(TUTORIALS); do echo "=== tutorials/$$t ==="; $(BUILD)/bin/$$t || exit 1; done
 
 # Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each, then
 # chapter 04's training step quiet and beside two busy processes, then the detection blocks beside
-# torchvision's (bench/peer_detection.py).
+# torchvision's (bench/peer_detection.py), then the whole detector beside torchvision's FasterRCNN
+# with the same TinyNet (../shared/peers/tv_tiny_frcnn.py; configs/tv_tiny_peer.yaml).
+PEER_TINY := ../shared/peers/tv_tiny_frcnn.py
 bench: deps
 	@$(MAKE) --no-print-directory benchmarks
 	@scripts/deps.sh --reference
@@ -126,6 +149,9 @@ bench: deps
 	$(BUILD)/bin/bench_train --threads 2 --busy 2 --out bench/results_train.json
 	/usr/bin/python3 bench/peer_detection.py --threads 2 --json-out $(BUILD)/bench/peer_detection.json > /dev/null
 	$(BUILD)/bin/bench_detection --threads 2 --peer $(BUILD)/bench/peer_detection.json --out bench/results_detection.json
+	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --threads 2 --json-out $(BUILD)/bench/peer_tiny_frcnn.json > /dev/null; \
+	  else echo "bench: $(PEER_TINY) not found (../shared/README.md): the detector's rows have no peer"; fi
+	$(BUILD)/bin/bench_detector --threads 2 --peer $(BUILD)/bench/peer_tiny_frcnn.json --out bench/results_detector.json
 
 # libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

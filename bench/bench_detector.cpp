@@ -3,8 +3,9 @@
 // backward, SGD) and its parts, the median inference per image and its stages, and the peak RSS of a
 // training process and of an inference process (each phase runs in its own child process, as the
 // peer's do). Data as the peer makes it: uniform random 256 x 256 images with 1-4 random boxes.
-// Prints a table and writes bench/results_detector.json.
-//   bench_detector [--config configs/tv_tiny_peer.yaml] [--threads 2] [--peer FILE] [--out FILE]
+// Prints a table and writes bench/results_detector.json. On a GPU (--device cuda) the stages are
+// synchronised one by one, so their times add up to the step's.
+//   bench_detector [--config configs/tv_tiny_peer.yaml] [--device cpu|cuda] [--threads 2] [--peer FILE] [--out FILE]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,15 +14,12 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
-#include "autograd/grad_mode.h"
 #include "core/threads.h"
-#include "detection/anchors.h"
+#include "cuda/runtime.h"
 #include "detection/faster_rcnn.h"
-#include "detection/postprocess.h"
-#include "detection/proposals.h"
-#include "detection/roi_pool.h"
 #include "layers/sgd.h"
 #include "ops/ops.h"
 
@@ -64,90 +62,100 @@ std::vector<Sample> make_data(const DetectorConfig& c, int64_t n, uint64_t seed)
   return data;
 }
 
-json phase_train(const DetectorConfig& c, int warmup, int steps) {
+// Times each stage of FasterRcnn (its after_stage hook), synchronising a GPU so a stage's kernels count
+// as its own; `stages` gets one list of seconds per stage name.
+struct StageClock {
+  bool gpu;
+  double last = 0;
+  std::map<std::string, std::vector<double>>* stages = nullptr;
+  void start() {
+    if (gpu) cuda::synchronize();
+    last = now_s();
+  }
+  void mark(const std::string& name) {
+    if (gpu) cuda::synchronize();
+    const double t = now_s();
+    if (stages) (*stages)[name].push_back(t - last);
+    last = t;
+  }
+};
+
+json medians(const std::map<std::string, std::vector<double>>& stages) {
+  json out = json::object();
+  for (const auto& [name, v] : stages) out[name] = median(v);
+  return out;
+}
+
+json phase_train(const DetectorConfig& c, int warmup, int steps, Device device) {
   Generator gen(0);
   FasterRcnn model(c, 3, gen);
+  model.to(device);
   model.train();
   const SolverConfig& o = c.train;
   optim::SGD sgd(optim::weight_and_bias_groups(model, o.weight_decay, o.bias_lr_factor, o.bias_weight_decay ? o.weight_decay : 0),
                  {o.lr, o.momentum, 0});
   const double rss_model = peak_rss_mib();
-  std::vector<double> total, forward, backward, step;
+  std::map<std::string, std::vector<double>> stages, timed;
+  StageClock clock{device.is_cuda()};
+  model.after_stage = [&](const char* name) { clock.mark(std::string("forward: ") + name); };
   int iteration = 0;
   for (const Sample& s : make_data(c, warmup + steps, 1)) {
-    const double t0 = now_s();
+    clock.stages = iteration++ < warmup ? nullptr : &stages;
+    clock.start();
+    const double t0 = clock.last;
     sgd.zero_grad();
     const DetectorLosses l = model.losses(s, gen);
-    const double t1 = now_s();
+    clock.mark("forward: losses");
     l.total.backward();
-    const double t2 = now_s();
+    clock.mark("backward");
     sgd.step();
-    const double t3 = now_s();
-    if (iteration++ < warmup) continue;
-    total.push_back(t3 - t0), forward.push_back(t1 - t0), backward.push_back(t2 - t1), step.push_back(t3 - t2);
+    clock.mark("optimizer step");
+    if (clock.stages) timed["step"].push_back(clock.last - t0);
   }
-  return {{"step_s", median(total)}, {"forward_s", median(forward)}, {"backward_s", median(backward)},
-          {"opt_step_s", median(step)}, {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
+  double forward = 0;
+  for (const auto& [name, v] : stages)
+    if (name.rfind("forward", 0) == 0) forward += median(v);
+  const std::vector<double>& step = timed["step"];
+  const double mean = step.empty() ? 0 : std::accumulate(step.begin(), step.end(), 0.0) / static_cast<double>(step.size());
+  return {{"step_s", median(step)}, {"step_mean_s", mean}, {"step_max_s", step.empty() ? 0 : *std::max_element(step.begin(), step.end())},
+          {"forward_s", forward}, {"backward_s", median(stages["backward"])},
+          {"opt_step_s", median(stages["optimizer step"])}, {"stage_s", medians(stages)},
+          {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
 }
 
-json phase_infer(const DetectorConfig& c, int warmup, int images) {
+json phase_infer(const DetectorConfig& c, int warmup, int images, Device device) {
   Generator gen(0);
   FasterRcnn model(c, 3, gen);
+  model.to(device);
   model.eval();
   const double rss_model = peak_rss_mib();
   const std::vector<Sample> data = make_data(c, warmup + images, 2);
   std::vector<double> total;
-  for (size_t i = 0; i < data.size(); ++i) {
+  for (size_t i = 0; i < data.size(); ++i) {  // end to end, no synchronisation but the results' copy
     const double t0 = now_s();
     model.detect(data[i]);
     if (static_cast<int>(i) >= warmup) total.push_back(now_s() - t0);
   }
-  // The stages, by hand, as FasterRcnn::detect runs them (the peer breaks its model down the same way).
-  std::map<std::string, std::vector<double>> stages;
-  NoGradGuard no_grad;
+  std::map<std::string, std::vector<double>> stages;  // then stage by stage, as the peer breaks its model down
+  StageClock clock{device.is_cuda()};
+  model.after_stage = [&](const char* name) { clock.mark(name); };
   for (size_t i = 0; i < data.size(); ++i) {
-    std::vector<double> t = {now_s()};
-    const Tensor x = unsqueeze(data[i].image, 0);
-    const Tensor f = model.backbone->forward(x);
-    t.push_back(now_s());
-    const RpnHead::Outputs r = model.rpn->head->predict(f);
-    t.push_back(now_s());
-    const Tensor anchors = grid_anchors(c.anchors, f.size(2), f.size(3));
-    const Tensor objectness = reshape(narrow(r.objectness, 1, 1, 1) - narrow(r.objectness, 1, 0, 1), {-1});
-    const Proposals p = propose(anchors, objectness, r.deltas, x.size(2), x.size(3), c.rpn.test, c.rpn.targets.coding);
-    t.push_back(now_s());
-    RoiAlignOptions ro = c.roi.align;
-    ro.spatial_scale = 1.0 / 16;
-    const Tensor pooled = roi_align(f, p.boxes, zeros({p.boxes.size(0)}, kInt64), ro);
-    t.push_back(now_s());
-    const Tensor h = model.roi_heads->box_head->forward(pooled);
-    t.push_back(now_s());
-    const RcnnHead::Outputs out{model.roi_heads->box_predictor->cls_score->forward(h),
-                                model.roi_heads->box_predictor->bbox_pred->forward(h)};
-    t.push_back(now_s());
-    postprocess(out, p.boxes, x.size(2), x.size(3), 1.0, data[i].id, c.test);
-    t.push_back(now_s());
-    if (static_cast<int>(i) < warmup) continue;
-    const char* names[] = {"backbone", "rpn_head", "proposals", "roi_align", "box_head", "box_predictor", "postprocess"};
-    for (size_t k = 0; k + 1 < t.size(); ++k) stages[names[k]].push_back(t[k + 1] - t[k]);
-    stages["sum_of_stages"].push_back(t.back() - t.front());
+    clock.stages = static_cast<int>(i) < warmup ? nullptr : &stages;
+    clock.start();
+    model.detect(data[i]);
   }
-  json st = json::object();
-  for (const auto& [name, v] : stages) st[name] = median(v);
-  return {{"infer_s", median(total)}, {"stage_s", st}, {"peak_rss_after_model_mib", rss_model},
+  return {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"peak_rss_after_model_mib", rss_model},
           {"peak_rss_mib", peak_rss_mib()}};
 }
 
-// The peer's stage names for ours.
-const std::map<std::string, std::string> kPeerStage = {
-    {"backbone", "backbone"},
-    {"rpn_head", "rpn_head(conv3x3+1x1s)"},
-    {"proposals", ""},  // the peer splits it in two: anchors + decode, filter
-    {"roi_align", "roi_align"},
-    {"box_head", "box_head(fc6+fc7)"},
-    {"box_predictor", "box_predictor(cls+reg fc)"},
-    {"postprocess", "roi_postprocess(decode+per-class nms)"},
-    {"sum_of_stages", "sum_of_stages"}};
+// Our stages and the peer's stages they correspond to (summed).
+const std::vector<std::pair<std::string, std::vector<std::string>>> kPeerStages = {
+    {"backbone", {"backbone"}},
+    {"rpn_head", {"rpn_head(conv3x3+1x1s)"}},
+    {"proposals", {"rpn_anchors+decode", "rpn_filter(topk+nms)"}},
+    {"roi_pool", {"roi_align"}},
+    {"rcnn_head", {"box_head(fc6+fc7)", "box_predictor(cls+reg fc)"}},
+    {"postprocess", {"roi_postprocess(decode+per-class nms)"}}};
 
 }  // namespace
 
@@ -155,6 +163,8 @@ int main(int argc, char** argv) try {
   CLI::App app{"rcnn.cpp's Faster R-CNN beside torchvision's"};
   int threads = 2, warmup = 5, steps = 30;
   std::string config_path = "configs/tv_tiny_peer.yaml", phase, peer_path, out_path = "bench/results_detector.json";
+  std::string device_name = "cpu";
+  app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--config", config_path, "the detector's settings (the peer's: configs/tv_tiny_peer.yaml)");
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
   app.add_option("--warmup", warmup, "untimed iterations first");
@@ -166,15 +176,17 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
   set_cpu_threads(threads);
   const DetectorConfig config = load_config(config_path);
+  const Device device = device_name == "cuda" ? Device::cuda() : kCPU;
+  check(!device.is_cuda() || cuda::available(), "bench_detector --device cuda: no CUDA device");
   if (!phase.empty()) {
-    const json r = phase == "train" ? phase_train(config, warmup, steps) : phase_infer(config, warmup, steps);
+    const json r = phase == "train" ? phase_train(config, warmup, steps, device) : phase_infer(config, warmup, steps, device);
     std::printf("JSON:%s\n", r.dump().c_str());
     return 0;
   }
   json ours = json::object();
   for (const std::string p : {"train", "infer"}) {
-    const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path,
-                                               " --threads ", threads, " --warmup ", warmup, " --steps ", steps);
+    const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path, " --device ",
+                                               device_name, " --threads ", threads, " --warmup ", warmup, " --steps ", steps);
     FILE* child = popen(command.c_str(), "r");
     check(child != nullptr, "bench_detector: cannot run ", command);
     std::string out;
@@ -191,8 +203,9 @@ int main(int argc, char** argv) try {
   const json& pt = peer.value("train", json::object());
   const json& pi = peer.value("infer", json::object());
   json rows = json::array();
-  std::printf("Faster R-CNN, %s, %d threads, median of %d (after %d warm-up)\n%-34s %10s %10s %7s\n", config_path.c_str(),
-              threads, steps, warmup, "", "ours", "peer", "ratio");
+  std::printf("Faster R-CNN, %s, %s, %d threads, median of %d (after %d warm-up)\n%-34s %10s %10s %7s\n",
+              config_path.c_str(), device.is_cuda() ? cuda::device_name(0).c_str() : "cpu", threads, steps, warmup, "", "ours",
+              "peer", "ratio");
   auto add = [&](const std::string& name, double ours_value, const json& peer_value, const char* unit, double scale) {
     const double theirs = peer_value.is_number() ? peer_value.get<double>() : -1;
     rows.push_back({{"op", name}, {"ours", ours_value * scale}, {"peer", theirs > 0 ? json(theirs * scale) : json()},
@@ -208,20 +221,23 @@ int main(int argc, char** argv) try {
   };
   const json& tr = ours["train"];
   add("train step (fwd+bwd+SGD)", tr["step_s"], peer_median(pt, "step_s"), "ms", 1e3);
+  add("  (mean)", tr["step_mean_s"], pt.contains("step_s") ? pt["step_s"]["mean"] : json(), "ms", 1e3);
+  add("  (slowest)", tr["step_max_s"], pt.contains("step_s") ? pt["step_s"]["max"] : json(), "ms", 1e3);
   add("  forward (incl. losses)", tr["forward_s"], peer_median(pt, "forward_s"), "ms", 1e3);
   add("  backward", tr["backward_s"], peer_median(pt, "backward_s"), "ms", 1e3);
   add("  optimizer step", tr["opt_step_s"], peer_median(pt, "opt_step_s"), "ms", 1e3);
+  for (const char* name : {"backbone", "rpn_head", "proposals", "rpn_targets", "rcnn_targets", "roi_pool", "rcnn_head", "losses"})
+    if (tr["stage_s"].contains(std::string("forward: ") + name))
+      add(std::string("    ") + name, tr["stage_s"][std::string("forward: ") + name], json(), "ms", 1e3);
   add("peak RSS, training process", tr["peak_rss_mib"], pt.value("peak_rss_mib", json()), "MiB", 1);
   const json& in = ours["infer"];
   add("inference per image", in["infer_s"], peer_median(pi, "infer_s"), "ms", 1e3);
   const json peer_stages = pi.value("stage_s", json::object());
-  for (const auto& [ours_name, peer_name] : kPeerStage) {
-    json theirs;
-    if (ours_name == "proposals" && peer_stages.contains("rpn_filter(topk+nms)"))
-      theirs = peer_stages["rpn_anchors+decode"]["median"].get<double>() + peer_stages["rpn_filter(topk+nms)"]["median"].get<double>();
-    else if (peer_stages.contains(peer_name))
-      theirs = peer_stages[peer_name]["median"];
-    add("  " + ours_name, in["stage_s"][ours_name], theirs, "ms", 1e3);
+  for (const auto& [ours_name, peer_names] : kPeerStages) {
+    double theirs = 0;
+    for (const std::string& name : peer_names)
+      theirs += peer_stages.contains(name) ? peer_stages[name]["median"].get<double>() : -1e9;
+    add("  " + ours_name, in["stage_s"].value(ours_name, 0.0), theirs > 0 ? json(theirs) : json(), "ms", 1e3);
   }
   add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
   std::ofstream(out_path) << json{{"config", config_path}, {"threads", threads}, {"rows", rows}, {"ours", ours}}.dump(1) << "\n";

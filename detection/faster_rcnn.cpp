@@ -68,8 +68,10 @@ FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator&
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
   Proposed p;
   p.features = backbone->forward(unsqueeze(image, 0));
+  stage("backbone");
   p.anchors = grid_anchors(config.anchors, p.features.size(2), p.features.size(3), image.device());
   p.rpn = rpn->head->predict(p.features);
+  stage("rpn_head");
   // A diverged network shows here first; the proposals would stop at its NaN boxes with a vaguer message.
   if (!std::isfinite((sum(p.rpn.objectness) + sum(p.rpn.deltas)).item()))
     throw NotFinite("the RPN's outputs are not finite");
@@ -78,6 +80,7 @@ FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const Prop
   const Tensor objectness = reshape(narrow(p.rpn.objectness, 1, 1, 1) - narrow(p.rpn.objectness, 1, 0, 1), {-1});
   p.proposals = propose(p.anchors, objectness, p.rpn.deltas, image.size(1), image.size(2), options,
                         config.rpn.targets.coding);
+  stage("proposals");
   return p;
 }
 
@@ -109,6 +112,7 @@ DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
   const Proposed p = propose_regions(image, config.rpn.train);
   const RpnTargets rpn_t = rpn_targets(p.anchors, truth, H, W, config.rpn.targets, gen);
   const RpnLosses rpn_l = rpn_losses(p.rpn, rpn_t, config.rpn.sigma);
+  stage("rpn_targets");
   DetectorLosses l;
   l.rpn_class = rpn_l.objectness;
   l.rpn_box = rpn_l.box;
@@ -118,11 +122,20 @@ DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
     return l;
   }
   const RcnnSample s = rcnn_targets(p.proposals.boxes, truth, truth_classes, config.rcnn.targets, gen);
-  const RcnnLosses rcnn_l = rcnn_losses(roi_heads->predict(pool(p.features, s.rois)), s, config.rcnn.sigma);
+  stage("rcnn_targets");
+  const Tensor pooled = pool(p.features, s.rois);
+  stage("roi_pool");
+  const RcnnLosses rcnn_l = rcnn_losses(roi_heads->predict(pooled), s, config.rcnn.sigma);
+  stage("rcnn_head");
   l.rcnn_class = rcnn_l.classification;
   l.rcnn_box = rcnn_l.box;
   l.total = l.total + rcnn_l.classification * config.rcnn.class_weight + rcnn_l.box * config.rcnn.box_weight;
   return l;
+}
+
+Proposals FasterRcnn::proposals(const Sample& sample) {
+  NoGradGuard no_grad;
+  return propose_regions(sample.image.to(backbone->parameters().at(0).device()), config.rpn.test).proposals;
 }
 
 std::vector<Detection> FasterRcnn::detect(const Sample& sample) {
@@ -131,9 +144,15 @@ std::vector<Detection> FasterRcnn::detect(const Sample& sample) {
   const Tensor image = sample.image.to(backbone->parameters().at(0).device());
   const int64_t H = image.size(1), W = image.size(2);
   const Proposed p = propose_regions(image, config.rpn.test);
-  if (roi_heads)
-    return postprocess(roi_heads->predict(pool(p.features, p.proposals.boxes)), p.proposals.boxes, H, W, sample.scale,
-                       sample.id, config.test);
+  if (roi_heads) {
+    const Tensor pooled = pool(p.features, p.proposals.boxes);
+    stage("roi_pool");
+    const RcnnHead::Outputs out = roi_heads->predict(pooled);
+    stage("rcnn_head");
+    std::vector<Detection> detections = postprocess(out, p.proposals.boxes, H, W, sample.scale, sample.id, config.test);
+    stage("postprocess");
+    return detections;
+  }
   // The RPN alone: every proposal is an "object" scored by its probability.
   const std::vector<Box> boxes = box_list(p.proposals.boxes);
   const std::vector<double> scores = sigmoid(p.proposals.scores).cpu().to(kFloat64).to_vector<double>();

@@ -6,6 +6,7 @@
 // Parameter names follow torchvision's FasterRCNN (backbone.*, rpn.head.*, roi_heads.box_head.*,
 // roi_heads.box_predictor.*), so weights map by name. In mode "rpn" the RPN alone is trained and
 // evaluated: a class-agnostic detector whose score is the objectness.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,13 @@ class FasterRcnn : public Module {
   DetectorLosses losses(const Sample& sample, Generator& gen);
   // Boxes in the original image (sample.scale undone), scored above config.test.score_threshold.
   std::vector<Detection> detect(const Sample& sample);
+  // The RPN's proposals for one image as detect() sees them (test settings), in the network's pixels,
+  // best first; scores are objectness logits (sigmoid gives the probability).
+  Proposals proposals(const Sample& sample);
+
+  // Called, when set, as each stage of losses() and detect() ends ("backbone", "rpn_head", "proposals",
+  // "rpn_targets", "rcnn_targets", "roi_pool", "rcnn_head", "postprocess"): bench_detector times them.
+  std::function<void(const char* stage)> after_stage;
 
   const DetectorConfig config;
   const int64_t classes;
@@ -66,6 +74,9 @@ class FasterRcnn : public Module {
   };
   Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
   Tensor pool(const Tensor& features, const Tensor& rois) const;
+  void stage(const char* name) const {
+    if (after_stage) after_stage(name);
+  }
 };
 
 }  // namespace rcnn

@@ -1,5 +1,6 @@
 #include "detection/trainer.h"
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -159,7 +160,10 @@ TrainResult train_detector(const TrainOptions& options) {
       result.interrupted = true;
       break;
     }
-    if (!loader.next(sample)) {
+    const auto wait_start = std::chrono::steady_clock::now();
+    const bool more = loader.next(sample);
+    result.waiting_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
+    if (!more) {
       loader.start_epoch(++epoch);
       continue;
     }

@@ -34,7 +34,8 @@ struct TrainResult {
   int64_t iterations = 0;   // iterations done (from the start of the run, resumed ones included)
   bool interrupted = false;  // stopped by SIGINT / SIGTERM, state saved
   int64_t unreadable = 0;    // images skipped because they could not be decoded
-  double seconds = 0;        // this session's training time
+  double seconds = 0;        // this session's training time ...
+  double waiting_seconds = 0;  // ... of which waiting for the loader's next image
   std::string checkpoint;
 };
 

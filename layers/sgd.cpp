@@ -94,10 +94,13 @@ double StepLR::at(int64_t step) const {
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard no_grad;
-  double total = 0;
-  for (const Tensor& p : params)
-    if (p.grad().defined()) total += sum(p.grad() * p.grad()).item();
-  const double norm = std::sqrt(total);
+  Tensor total;  // summed where the gradients are: one copy to the host, not one per parameter
+  for (const Tensor& p : params) {
+    if (!p.grad().defined()) continue;
+    const Tensor squares = sum(p.grad() * p.grad()).to(kFloat64);
+    total = total.defined() ? total + squares : squares;
+  }
+  const double norm = total.defined() ? std::sqrt(total.item()) : 0;
   if (norm > max_norm && norm > 0)
     for (const Tensor& p : params)
       if (p.grad().defined()) p.grad().copy_(p.grad() * (max_norm / norm));

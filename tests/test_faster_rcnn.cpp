@@ -265,6 +265,44 @@ TEST_CASE("the RPN alone: a class-agnostic detector scored by its objectness") {
   for (const Detection& x : ev.detections) CHECK((x.label == 0 && x.score > 0.05 && x.score <= 1));
 }
 
+TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") {
+  // build/<config>/tests/run_tests -> build/<config>/bin/rcnn (make test builds it)
+  const fs::path rcnn = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "rcnn";
+  if (!fs::exists(rcnn)) {
+    MESSAGE("skipped: " << rcnn.string() << " is not built (make test builds it)");
+    return;
+  }
+  TempDir dir("rcnn_command");
+  auto run = [&](const std::string& args) {
+    FILE* pipe = popen((rcnn.string() + " " + args + " 2>&1").c_str(), "r");
+    std::string out;
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+    return std::make_pair(out, pclose(pipe));
+  };
+  write_file(dir / "typo.yaml", "rpn:\n  nms_treshold: 0.6\n");
+  auto [typo, typo_status] = run("train --config " + dir / "typo.yaml" + " --data " + dir / "none" + " --out " + dir / "run");
+  CHECK(typo == "rcnn: error: " + dir / "typo.yaml" + ": unknown key 'rpn.nms_treshold' (did you mean 'rpn.nms_threshold'?)\n");
+  CHECK(typo_status != 0);
+
+  generate_shapes({dir / "shapes", 5, 7, 128});
+  TrainOptions o = train_options(small_config({"train.iterations=2"}), dir / "shapes", dir / "run");
+  train_detector(o);
+  write_file(dir / "notes.txt", "not an image");
+  const Dataset d = read_voc(dir / "shapes", "trainval", {shapes_classes()});
+  auto [predicted, predict_status] =
+      run("predict --checkpoint " + dir / "run" + " --out " + dir / "predictions " + dir / "notes.txt " + d.items[0].image_path);
+  CHECK(predicted.find("rcnn: error: " + dir / "notes.txt" + ": load_image: cannot decode") != std::string::npos);
+  CHECK(predict_status != 0);  // the good image is still done
+  CHECK(fs::exists(dir / ("predictions/" + d.items[0].id + ".png")));
+  const nlohmann::json boxes = nlohmann::json::parse(read_file(dir / ("predictions/" + d.items[0].id + ".json")));
+  CHECK(boxes["width"] == 128);
+  CHECK(boxes["detections"].is_array());
+  auto [resumed, resume_status] = run("train --data " + dir / "shapes" + " --out " + dir / "elsewhere --resume");
+  CHECK(resumed == "rcnn: error: no checkpoint at " + dir / "elsewhere" + "\n");
+  CHECK(resume_status != 0);
+}
+
 TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses") {
   if (!cuda::available()) {
     MESSAGE("skipped: no GPU (", cuda::built_with_cuda() ? "no CUDA device found" : "built without CUDA=1", ")");
@@ -279,18 +317,28 @@ TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses") {
   gpu.device = Device::cuda();
   train_detector(cpu);
   train_detector(gpu);
-  std::ifstream a(dir / "cpu/log.jsonl"), b(dir / "gpu/log.jsonl");
-  std::string la, lb;
-  int lines = 0;
+  auto losses = [](const std::string& log) {
+    std::vector<double> v;
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) v.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+    return v;
+  };
+  const std::vector<double> a = losses(dir / "cpu/log.jsonl"), b = losses(dir / "gpu/log.jsonl");
+  REQUIRE(a.size() == 50);
+  REQUIRE(b.size() == 50);
+  // The first step sees the same weights, image and samples: only the order of float sums differs.
+  CHECK(b[0] == doctest::Approx(a[0]).epsilon(1e-4));
+  // Later, the two runs drift apart (atomic adds on the GPU sum in any order, and each step feeds the
+  // next), so single steps may differ by several percent; the means over 10 steps stay close.
   double worst = 0;
-  while (std::getline(a, la) && std::getline(b, lb)) {
-    const double x = nlohmann::json::parse(la)["loss"], y = nlohmann::json::parse(lb)["loss"];
-    worst = std::max(worst, std::abs(x - y) / std::max(1.0, std::abs(x)));
-    ++lines;
+  for (int w = 0; w < 5; ++w) {
+    double ma = 0, mb = 0;
+    for (int i = 10 * w; i < 10 * w + 10; ++i) ma += a[i] / 10, mb += b[i] / 10;
+    worst = std::max(worst, std::abs(ma - mb) / ma);
   }
-  MESSAGE("50 iterations on CPU and CUDA: largest relative difference of the total loss ", worst);
-  CHECK(lines == 50);
-  CHECK(worst < 0.05);  // sampling is identical; float sums in another order drift slowly over 50 steps
+  MESSAGE("CPU and CUDA over 50 iterations: first loss ", a[0], " vs ", b[0], "; largest difference of a 10-step mean ",
+          worst * 100, " %");
+  CHECK(worst < 0.05);
 }
 
 }  // TEST_SUITE

@@ -91,7 +91,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
     const TrainResult r = train_detector(t);
     if (r.unreadable > 0) std::cerr << "warning: " << r.unreadable << " images could not be read and were skipped\n";
     std::cout << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " in "
-              << static_cast<int64_t>(r.seconds) << " s; checkpoint " << r.checkpoint << "\n";
+              << static_cast<int64_t>(r.seconds) << " s (" << static_cast<int64_t>(r.waiting_seconds)
+              << " s of it waiting for images); checkpoint " << r.checkpoint << "\n";
     if (r.interrupted) {
       std::cout << "continue with: rcnn train --resume --data " << o->data << " --out " << o->out << "\n";
       exit_code = kInterruptedExit;

@@ -1,0 +1,126 @@
+// Chapter 13 — evaluating a detector. Scores the demo's trained detector on the test split like the
+// VOC devkit (chapter 11's ruler), draws its precision-recall curves, its most confident correct
+// detections, and its failures sorted into kinds (Hoiem et al. 2012, "Diagnosing error in object
+// detectors"): a box on the right object but badly placed, a second box on an object already found, an
+// object called by another class's name, a box on background, and objects it missed.
+//   build/cpu/bin/13_evaluating_a_detector [--checkpoint runs/shapes_tiny] [--data data/shapes] [--out DIR]
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include "datasets/draw.h"
+#include "detection/detector_checkpoint.h"
+#include "detection/evaluate.h"
+
+using namespace rcnn;
+
+namespace {
+
+enum class Kind { Localisation, Duplicate, Confusion, Background };
+const char* kKindNames[] = {"localisation", "duplicate", "confusion", "background"};
+
+// Why a false positive is false: its best overlaps with the objects of its image.
+Kind classify(const Detection& d, const Annotation& truth) {
+  double same = 0, other = 0;
+  for (const Object& o : truth.objects) {
+    double& best = o.label == d.label ? same : other;
+    best = std::max(best, voc_iou(d.box, o.box));
+  }
+  if (same > 0.5) return Kind::Duplicate;  // the object was matched by a better-scoring box already
+  if (same >= 0.1) return Kind::Localisation;
+  if (other >= 0.5) return Kind::Confusion;
+  return Kind::Background;
+}
+
+Image picture(const Annotation& a, const Box& box, const std::string& label, Color color) {
+  Image image = load_image(a.image_path);
+  for (const Object& o : a.objects) draw_rect(image, int(o.box.x1), int(o.box.y1), int(o.box.x2) - 1, int(o.box.y2) - 1, {255, 255, 255}, 1);
+  draw_labelled_box(image, box, label, color, 2);
+  return image;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  CLI::App app{"Chapter 13: evaluating a detector"};
+  std::string checkpoint = "runs/shapes_tiny", data_dir = "data/shapes", split = "test", out = "runs/13_evaluating_a_detector";
+  app.add_option("--checkpoint", checkpoint, "a trained detector (make demo trains runs/shapes_tiny)");
+  app.add_option("--data", data_dir, "its data set");
+  app.add_option("--split", split, "the split to score");
+  app.add_option("--out", out, "where the pictures go");
+  CLI11_PARSE(app, argc, argv);
+
+  LoadedDetector d = load_detector(checkpoint);
+  EvaluateOptions o;
+  o.data_dir = data_dir;
+  o.split = split;
+  o.out_dir = out;
+  o.use_07_metric = false;
+  o.progress = false;
+  const DetectorEvaluation e = evaluate_detector(*d.model, d.info.classes, o);
+  std::printf("%s after %lld iterations, on %zu %s images (area under the PR curve, VOC2010+):\n%s", checkpoint.c_str(),
+              static_cast<long long>(d.info.iteration), e.ground_truth.items.size(), split.c_str(),
+              format_evaluation(e.scores).c_str());
+
+  std::vector<Image> curves;
+  for (const ClassAP& c : e.scores.classes) curves.push_back(precision_recall_plot(c));
+  save_png(image_grid(curves, static_cast<int>(curves.size())), out + "/pr_curves.png");
+
+  // Detections in decreasing score, each with the evaluation's verdict.
+  std::map<std::string, const Annotation*> truth;
+  for (const Annotation& a : e.ground_truth.items) truth[a.id] = &a;
+  std::vector<size_t> order(e.detections.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return e.detections[a].score > e.detections[b].score; });
+  const std::vector<std::string>& names = e.ground_truth.classes;
+  std::vector<Image> best, failures;
+  std::vector<std::string> best_labels, failure_labels;
+  int counts[4] = {0, 0, 0, 0};
+  for (size_t i : order) {
+    const Detection& det = e.detections[i];
+    const Annotation& a = *truth.at(det.image_id);
+    char label[64];
+    std::snprintf(label, sizeof label, "%s %.2f", names[det.label].c_str(), det.score);
+    if (e.scores.verdicts[i] == Verdict::TruePositive && best.size() < 4) {
+      best.push_back(picture(a, det.box, label, palette(static_cast<int>(det.label) + 1)));
+      best_labels.push_back(a.id + ": " + label);
+    }
+    if (e.scores.verdicts[i] != Verdict::FalsePositive || det.score < 0.5) continue;
+    const Kind kind = classify(det, a);
+    if (counts[static_cast<int>(kind)]++ == 0) {  // the most confident of each kind
+      failures.push_back(picture(a, det.box, label, {255, 40, 40}));
+      failure_labels.push_back(std::string(kKindNames[static_cast<int>(kind)]) + ": " + label);
+    }
+  }
+  // Missed: an object no correct detection of its class covers by more than half.
+  int missed = 0;
+  for (const Annotation& a : e.ground_truth.items) {
+    for (const Object& obj : a.objects) {
+      if (obj.difficult) continue;
+      bool found = false;
+      for (size_t i = 0; i < e.detections.size() && !found; ++i) {
+        const Detection& det = e.detections[i];
+        found = e.scores.verdicts[i] == Verdict::TruePositive && det.image_id == a.id && det.label == obj.label &&
+                voc_iou(det.box, obj.box) > 0.5;
+      }
+      if (found) continue;
+      if (missed++ < 2) {
+        failures.push_back(picture(a, obj.box, "missed " + names[obj.label], {255, 200, 0}));
+        failure_labels.push_back("missed: " + a.id);
+      }
+    }
+  }
+  std::printf("false positives scoring 0.5 or more: %d localisation, %d duplicate, %d confusion, %d background; "
+              "%d objects missed\n",
+              counts[0], counts[1], counts[2], counts[3], missed);
+  if (!best.empty()) save_png(image_grid(best, 4, 1, 6, best_labels), out + "/best.png");
+  if (!failures.empty()) save_png(image_grid(failures, 3, 1, 6, failure_labels), out + "/failures.png");
+  std::printf("wrote %s/pr_curves.png, best.png, failures.png\n", out.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
+}
