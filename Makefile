@@ -116,7 +116,7 @@ test: deps
 # line is `mAP@0.5: ...`. DEMO_IMAGES, DEMO_RUN and DEMO_SET let a student try other sizes.
 DEMO_IMAGES ?= 1000
 define run_demo
-	@$(MAKE) --no-print-directory tools
+	+@$(MAKE) --no-print-directory tools
 	@test -f data/$(1)/classes.txt || $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(DEMO_IMAGES)
 	$(BUILD)/bin/rcnn train --config configs/$(2).yaml --data data/$(1) --out runs/$(2) $$(test -f runs/$(2)/checkpoint.safetensors && echo --resume)
 	$(BUILD)/bin/rcnn predict --checkpoint runs/$(2) --out runs/$(2)/predictions \

@@ -21,6 +21,9 @@ enum class IndexMode { Select, Gather };
 struct Conv2dGeometry {
   int64_t N, C, H, W, K, R, S, OH, OW;
   int64_t stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+  // Channels in `groups` separate convolutions: C / groups inputs to K / groups outputs each (the
+  // weight is (K, C / groups, R, S)); groups = C is a depthwise convolution (MobileNet).
+  int64_t groups = 1;
 };
 
 // The sizes of a 2-D pooling: input (N, C, H, W), window (R, S), output (N, C, OH, OW).

@@ -37,10 +37,11 @@ struct ConvDescriptors {
     RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, g.N, g.C, g.H, g.W));
     RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, g.N, g.K, g.OH, g.OW));
     RCNN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, g.K, 1, 1));
-    RCNN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, g.K, g.C, g.R, g.S));
+    RCNN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, g.K, g.C / g.groups, g.R, g.S));
     RCNN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, g.pad_h, g.pad_w, g.stride_h, g.stride_w, g.dilation_h,
                                                      g.dilation_w, CUDNN_CROSS_CORRELATION, t));
     RCNN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+    RCNN_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, static_cast<int>(g.groups)));
   }
   ~ConvDescriptors() {
     cudnnDestroyTensorDescriptor(x);
@@ -54,10 +55,10 @@ struct ConvDescriptors {
 };
 
 using GeometryKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                               int64_t, int64_t, int64_t, int64_t>;
+                               int64_t, int64_t, int64_t, int64_t, int64_t>;
 GeometryKey key_of(const Conv2dGeometry& g, DType t) {
   return {static_cast<int>(t), g.N, g.C, g.H, g.W, g.K, g.R, g.S, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-          g.dilation_h, g.dilation_w};
+          g.dilation_h, g.dilation_w, g.groups};
 }
 
 // What one geometry needs on every call, built once: its descriptors and, per pass, the algorithm.

@@ -55,9 +55,8 @@ DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::s
   e.scores = evaluate_voc(e.ground_truth, e.detections, o.use_07_metric);
   if (!o.out_dir.empty()) {
     const std::filesystem::path out(o.out_dir);
-    std::filesystem::create_directories(out / "plots");
     write_voc_results((out / "results").string(), o.split, e.ground_truth.classes, e.detections);
-    for (const ClassAP& c : e.scores.classes) save_png(precision_recall_plot(c), (out / "plots" / ("pr_" + c.name + ".png")).string());
+    save_precision_recall_plots(e.scores, (out / "plots").string());
   }
   return e;
 }

@@ -161,11 +161,26 @@ std::string format_evaluation(const VocEvaluation& e) {
   return os.str();
 }
 
+std::string class_file_name(const std::string& class_name) {
+  std::string name = class_name;
+  std::replace(name.begin(), name.end(), '/', '_');
+  return name;
+}
+
+std::string voc_results_file(const std::string& split, const std::string& class_name) {
+  return "comp4_det_" + split + "_" + class_file_name(class_name) + ".txt";
+}
+
+void save_precision_recall_plots(const VocEvaluation& e, const std::string& dir) {
+  fs::create_directories(dir);
+  for (const ClassAP& c : e.classes) save_png(precision_recall_plot(c), (fs::path(dir) / ("pr_" + class_file_name(c.name) + ".png")).string());
+}
+
 void write_voc_results(const std::string& dir, const std::string& split, const std::vector<std::string>& classes,
                        const std::vector<Detection>& detections) {
   fs::create_directories(dir);
   for (size_t c = 0; c < classes.size(); ++c) {
-    const fs::path path = fs::path(dir) / ("comp4_det_" + split + "_" + classes[c] + ".txt");
+    const fs::path path = fs::path(dir) / voc_results_file(split, classes[c]);
     FILE* f = std::fopen(path.c_str(), "w");
     check(f != nullptr, "write_voc_results: cannot write ", path.string());
     for (const Detection& d : detections)
@@ -182,7 +197,7 @@ std::vector<Detection> read_voc_results(const std::string& dir, const std::strin
                                         const std::vector<std::string>& classes) {
   std::vector<Detection> out;
   for (size_t c = 0; c < classes.size(); ++c) {
-    const fs::path path = fs::path(dir) / ("comp4_det_" + split + "_" + classes[c] + ".txt");
+    const fs::path path = fs::path(dir) / voc_results_file(split, classes[c]);
     std::ifstream in(path);
     check(in.good(), "read_voc_results: cannot open ", path.string());
     int line_number = 0;

@@ -58,6 +58,10 @@ std::string format_evaluation(const VocEvaluation& evaluation);
 // The standard results files, one per class: dir/comp4_det_<split>_<class>.txt with lines
 // `<image id> <score> <xmin> <ymin> <xmax> <ymax>` in VOC's 1-based pixels, so the official devkit
 // can score them too. Numbers are written in the shortest form that reads back exactly.
+// A class name as part of a file name: '/' (Fashion-MNIST's "T-shirt/top") written as '_'.
+std::string class_file_name(const std::string& class_name);
+// The devkit's results file of a class: comp4_det_<split>_<class>.txt.
+std::string voc_results_file(const std::string& split, const std::string& class_name);
 void write_voc_results(const std::string& dir, const std::string& split, const std::vector<std::string>& classes,
                        const std::vector<Detection>& detections);
 std::vector<Detection> read_voc_results(const std::string& dir, const std::string& split,
@@ -65,5 +69,7 @@ std::vector<Detection> read_voc_results(const std::string& dir, const std::strin
 
 // The precision-recall curve of one class.
 Image precision_recall_plot(const ClassAP& result);
+// One plot per class, <dir>/pr_<class>.png.
+void save_precision_recall_plots(const VocEvaluation& evaluation, const std::string& dir);
 
 }  // namespace rcnn

@@ -16,11 +16,14 @@ Conv2dGeometry geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& o
   auto fail = [&] { return concat_message("conv2d: input ", describe(x), ", weight ", describe(w)); };
   check(x.dim() == 4, fail(), ": the input must be 4-D (N, C, H, W)");
   check(w.dim() == 4, fail(), ": the weight must be 4-D (K, C, R, S)");
-  check(x.size(1) == w.size(1), fail(), ": the input has ", x.size(1), " channels, the weight expects ", w.size(1));
+  check(o.groups >= 1 && w.size(0) % o.groups == 0, fail(), ": groups ", o.groups, " must divide the ", w.size(0),
+        " filters");
+  check(x.size(1) == w.size(1) * o.groups, fail(), ": the input has ", x.size(1), " channels, the weight expects ",
+        w.size(1), o.groups > 1 ? concat_message(" per group x ", o.groups, " groups") : std::string());
   check(o.stride >= 1 && o.dilation >= 1 && o.padding >= 0, fail(), ": stride ", o.stride, ", padding ", o.padding,
         ", dilation ", o.dilation, " (need stride, dilation >= 1, padding >= 0)");
   Conv2dGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), w.size(2), w.size(3), 0, 0,
-                   o.stride,  o.stride,  o.padding, o.padding, o.dilation, o.dilation};
+                   o.stride,  o.stride,  o.padding, o.padding, o.dilation, o.dilation, o.groups};
   g.OH = (g.H + 2 * g.pad_h - g.dilation_h * (g.R - 1) - 1) / g.stride_h + 1;
   g.OW = (g.W + 2 * g.pad_w - g.dilation_w * (g.S - 1) - 1) / g.stride_w + 1;
   check(g.OH > 0 && g.OW > 0, fail(), ": the kernel (with dilation and padding) is larger than the input");

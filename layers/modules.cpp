@@ -11,7 +11,9 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Conv2d
     : options(options) {
   check(in_channels > 0 && out_channels > 0 && kernel > 0, "Conv2d: channels ", in_channels, " -> ", out_channels,
         " and kernel ", kernel, " must be positive");
-  weight = register_parameter("weight", Tensor::empty({out_channels, in_channels, kernel, kernel}));
+  check(options.groups >= 1 && in_channels % options.groups == 0 && out_channels % options.groups == 0, "Conv2d: groups ",
+        options.groups, " must divide the ", in_channels, " input and ", out_channels, " output channels");
+  weight = register_parameter("weight", Tensor::empty({out_channels, in_channels / options.groups, kernel, kernel}));
   kaiming_normal_(weight, gen);
   if (with_bias) bias = register_parameter("bias", zeros({out_channels}));
 }

@@ -71,7 +71,7 @@ TEST_CASE("chapter READMEs quote what their programs print") {
     CAPTURE(name);
     const std::string needs = comment(readme, "needs");
     if (!needs.empty() && !fs::exists(needs)) {
-      MESSAGE("skipped " << name << ": it needs " << needs << " (make demo fetches it)");
+      MESSAGE("skipped " << name << ": it needs " << needs << " (make demo or make tutorials makes it)");
       continue;
     }
     if (!fs::exists(bin / name)) {

@@ -135,10 +135,7 @@ void add_eval_command(CLI::App& app) {
     }
     Dataset gt = read_voc_ground_truth(o->data, o->split);
     VocEvaluation e = evaluate_voc(gt, read_voc_results(o->results, o->split, gt.classes), o->metric == "07");
-    if (!o->plots.empty()) {
-      std::filesystem::create_directories(o->plots);
-      for (const ClassAP& c : e.classes) save_png(precision_recall_plot(c), o->plots + "/pr_" + c.name + ".png");
-    }
+    if (!o->plots.empty()) save_precision_recall_plots(e, o->plots);
     std::cout << format_evaluation(e);
   });
 }

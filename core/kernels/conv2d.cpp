@@ -2,7 +2,8 @@
 // For each image, im2col unrolls every R x S window of every channel into a column, so the
 // convolution becomes one matrix product:  y (K, OH*OW) = w (K, C*R*S) @ cols (C*R*S, OH*OW) + b.
 // Backward: d cols = w^T @ dy (then col2im sums the columns back into the image), dw = dy @ cols^T,
-// db = dy summed over N, OH, OW. The faster default CPU path is oneDNN (conv2d_onednn.cpp); the kernels
+// db = dy summed over N, OH, OW. A grouped convolution is `groups` of these side by side, each on its
+// own slice of the channels and filters. The faster default CPU path is oneDNN (conv2d_onednn.cpp); the kernels
 // below choose between the two (core/kernels/conv2d_backend.h).
 #include <vector>
 
@@ -74,35 +75,56 @@ void col2im(const T* cols, const Conv2dGeometry& g, T* x) {
       1);
 }
 
+// One group's convolution: its C / groups channels and K / groups filters.
+Conv2dGeometry one_group(const Conv2dGeometry& g) {
+  Conv2dGeometry one = g;
+  one.C = g.C / g.groups;
+  one.K = g.K / g.groups;
+  one.groups = 1;
+  return one;
+}
+
 template <class T>
 void forward(const T* x, const T* w, const T* b, const Conv2dGeometry& g, T* y) {
-  const int64_t crs = g.C * g.R * g.S, pixels = g.OH * g.OW;
+  const Conv2dGeometry q = one_group(g);
+  const int64_t crs = q.C * q.R * q.S, pixels = g.OH * g.OW;
   T* cols = workspace<T>(crs * pixels);
   for (int64_t n = 0; n < g.N; ++n) {
     T* yn = y + n * g.K * pixels;
     for (int64_t k = 0; k < g.K; ++k) std::fill(yn + k * pixels, yn + (k + 1) * pixels, b ? b[k] : T(0));
-    im2col(x + n * g.C * g.H * g.W, g, cols);
-    gemm(false, false, g.K, pixels, crs, T(1), w, crs, cols, pixels, T(1), yn, pixels);
+    for (int64_t group = 0; group < g.groups; ++group) {
+      im2col(x + (n * g.C + group * q.C) * g.H * g.W, q, cols);
+      gemm(false, false, q.K, pixels, crs, T(1), w + group * q.K * crs, crs, cols, pixels, T(1), yn + group * q.K * pixels,
+           pixels);
+    }
   }
 }
 
 template <class T>
 void backward_input(const T* gy, const T* w, const Conv2dGeometry& g, T* gx) {
-  const int64_t crs = g.C * g.R * g.S, pixels = g.OH * g.OW;
+  const Conv2dGeometry q = one_group(g);
+  const int64_t crs = q.C * q.R * q.S, pixels = g.OH * g.OW;
   T* cols = workspace<T>(crs * pixels);
   for (int64_t n = 0; n < g.N; ++n) {
-    gemm(true, false, crs, pixels, g.K, T(1), w, crs, gy + n * g.K * pixels, pixels, T(0), cols, pixels);
-    col2im(cols, g, gx + n * g.C * g.H * g.W);
+    for (int64_t group = 0; group < g.groups; ++group) {
+      gemm(true, false, crs, pixels, q.K, T(1), w + group * q.K * crs, crs, gy + (n * g.K + group * q.K) * pixels, pixels,
+           T(0), cols, pixels);
+      col2im(cols, q, gx + (n * g.C + group * q.C) * g.H * g.W);
+    }
   }
 }
 
 template <class T>
 void backward_weight(const T* gy, const T* x, const Conv2dGeometry& g, T* gw, T* gb) {
-  const int64_t crs = g.C * g.R * g.S, pixels = g.OH * g.OW;
+  const Conv2dGeometry q = one_group(g);
+  const int64_t crs = q.C * q.R * q.S, pixels = g.OH * g.OW;
   T* cols = workspace<T>(crs * pixels);
   for (int64_t n = 0; n < g.N; ++n) {
-    im2col(x + n * g.C * g.H * g.W, g, cols);
-    gemm(false, true, g.K, crs, pixels, T(1), gy + n * g.K * pixels, pixels, cols, pixels, T(n > 0), gw, crs);
+    for (int64_t group = 0; group < g.groups; ++group) {
+      im2col(x + (n * g.C + group * q.C) * g.H * g.W, q, cols);
+      gemm(false, true, q.K, crs, pixels, T(1), gy + (n * g.K + group * q.K) * pixels, pixels, cols, pixels, T(n > 0),
+           gw + group * q.K * crs, crs);
+    }
   }
   if (!gb) return;
   for (int64_t k = 0; k < g.K; ++k) {

@@ -29,6 +29,7 @@ memory user_memory(const memory::dims& dims, tag layout, const Tensor& t) {
 // The shapes and hyper-parameters in oneDNN's terms (its dilation counts the gaps: d - 1).
 struct Shapes {
   memory::dims src, weights, bias, dst, strides, dilates, padding;
+  tag weights_tag;  // oihw, or goihw for a grouped convolution (its weights split by group)
   // The input's layout: oneDNN's choice, except for few channels (a network's first layer, 3 for
   // RGB), where blocking would pad them to 8 or 16 and plain NCHW is faster (as PyTorch's ideep does).
   memory::desc src_desc() const {
@@ -36,12 +37,14 @@ struct Shapes {
   }
   explicit Shapes(const Conv2dGeometry& g)
       : src{g.N, g.C, g.H, g.W},
-        weights{g.K, g.C, g.R, g.S},
+        weights(g.groups > 1 ? memory::dims{g.groups, g.K / g.groups, g.C / g.groups, g.R, g.S}
+                             : memory::dims{g.K, g.C, g.R, g.S}),
         bias{g.K},
         dst{g.N, g.K, g.OH, g.OW},
         strides{g.stride_h, g.stride_w},
         dilates{g.dilation_h - 1, g.dilation_w - 1},
-        padding{g.pad_h, g.pad_w} {}
+        padding{g.pad_h, g.pad_w},
+        weights_tag(g.groups > 1 ? tag::goihw : tag::oihw) {}
 };
 
 dnnl::convolution_forward::primitive_desc forward_desc(const Shapes& s, bool with_bias) {
@@ -79,8 +82,8 @@ void naming_errors(const char* pass, const Conv2dGeometry& g, F&& f) {
     f();
   } catch (const dnnl::error& e) {
     throw Error(concat_message("conv2d ", pass, " (oneDNN): input (", g.N, ", ", g.C, ", ", g.H, ", ", g.W,
-                               "), weight (", g.K, ", ", g.C, ", ", g.R, ", ", g.S, "), stride ", g.stride_h,
-                               ", padding ", g.pad_h, ", dilation ", g.dilation_h, ": ", e.what()));
+                               "), weight (", g.K, ", ", g.C / g.groups, ", ", g.R, ", ", g.S, "), stride ", g.stride_h,
+                               ", padding ", g.pad_h, ", dilation ", g.dilation_h, ", groups ", g.groups, ": ", e.what()));
   }
 }
 
@@ -91,7 +94,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Con
     Shapes s(g);
     auto pd = forward_desc(s, b.defined());
     memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
-    memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+    memory weights = as_input(user_memory(s.weights, s.weights_tag, w), pd.weights_desc());
     memory user_dst = user_memory(s.dst, tag::nchw, y);
     memory dst = as_output(user_dst, pd.dst_desc());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
@@ -110,7 +113,7 @@ void conv2d_backward_input(const Tensor& gy, const Tensor& w, const Conv2dGeomet
                                                any(s.dst), s.strides, s.dilates, s.padding, s.padding);
     dnnl::convolution_backward_data::primitive_desc pd(desc, engine(), hint);
     memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
-    memory weights = as_input(user_memory(s.weights, tag::oihw, w), pd.weights_desc());
+    memory weights = as_input(user_memory(s.weights, s.weights_tag, w), pd.weights_desc());
     memory user_diff_src = user_memory(s.src, tag::nchw, gx);
     memory diff_src = as_output(user_diff_src, pd.diff_src_desc());
     dnnl::convolution_backward_data(pd).execute(
@@ -136,7 +139,7 @@ void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dGeome
     convolution_backward_weights::primitive_desc pd(desc, engine(), hint);
     memory src = as_input(user_memory(s.src, tag::nchw, x), pd.src_desc());
     memory diff_dst = as_input(user_memory(s.dst, tag::nchw, gy), pd.diff_dst_desc());
-    memory user_diff_weights = user_memory(s.weights, tag::oihw, gw);
+    memory user_diff_weights = user_memory(s.weights, s.weights_tag, gw);
     memory diff_weights = as_output(user_diff_weights, pd.diff_weights_desc());
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};

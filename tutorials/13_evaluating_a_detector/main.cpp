@@ -53,6 +53,12 @@ int main(int argc, char** argv) try {
   app.add_option("--out", out, "where the pictures go");
   CLI11_PARSE(app, argc, argv);
 
+  if (!std::filesystem::exists(checkpoint_path(checkpoint))) {  // make tutorials before make demo
+    std::printf("chapter 13 evaluates a trained detector and there is none at %s: run `make demo` first (about 7 "
+                "minutes), or pass --checkpoint\n",
+                checkpoint.c_str());
+    return 0;
+  }
   LoadedDetector d = load_detector(checkpoint);
   EvaluateOptions o;
   o.data_dir = data_dir;
