@@ -2,6 +2,7 @@
 
 #include "layers/functional.h"
 #include "layers/init.h"
+#include "ops/checks.h"
 #include "ops/ops.h"
 
 namespace rcnn::nn {
@@ -32,6 +33,25 @@ Tensor Linear::forward(const Tensor& x) { return linear(x, weight, bias); }
 
 Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, options); }
 Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor ReLU6::forward(const Tensor& x) { return relu6(x); }
+
+FrozenBatchNorm2d::FrozenBatchNorm2d(int64_t channels, double eps)
+    : weight(register_parameter("weight", ones({channels}))),
+      bias(register_parameter("bias", zeros({channels}))),
+      running_mean(register_parameter("running_mean", zeros({channels}))),
+      running_var(register_parameter("running_var", ones({channels}))),
+      eps(eps) {
+  freeze();
+}
+
+Tensor FrozenBatchNorm2d::forward(const Tensor& x) {
+  check(x.dim() == 4 && x.size(1) == weight.size(0), "FrozenBatchNorm2d: input ", describe(x), " must be (N, ",
+        weight.size(0), ", H, W)");
+  const Tensor scale = weight / sqrt(running_var + eps);
+  const Tensor shift = bias - running_mean * scale;
+  const int64_t C = weight.size(0);
+  return x * reshape(scale, {1, C, 1, 1}) + reshape(shift, {1, C, 1, 1});
+}
 Tensor Dropout::forward(const Tensor& x) { return dropout(x, p, is_training(), *gen_); }
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, 1); }
 

@@ -40,6 +40,24 @@ class ReLU : public Layer {
   Tensor forward(const Tensor& x) override;
 };
 
+class ReLU6 : public Layer {
+ public:
+  Tensor forward(const Tensor& x) override;
+};
+
+// Batch norm with its statistics and affine frozen, as detectors fine-tune pretrained backbones (a batch
+// of one or two images gives no usable statistics): y = (x - running_mean) / sqrt(running_var + eps)
+// weight + bias per channel, i.e. one scale and one shift. Its four tensors are frozen parameters named
+// as torchvision's (weight, bias, running_mean, running_var), so a BatchNorm2d state_dict loads by name
+// (its num_batches_tracked is not needed: load with strict = false).
+class FrozenBatchNorm2d : public Layer {
+ public:
+  explicit FrozenBatchNorm2d(int64_t channels, double eps = 1e-5);
+  Tensor forward(const Tensor& x) override;  // (N, C, H, W)
+  Tensor weight, bias, running_mean, running_var;
+  double eps;
+};
+
 // Active in train() mode only; draws its masks from `gen`.
 class Dropout : public Layer {
  public:

@@ -162,6 +162,18 @@ Tensor relu(const Tensor& x) {
   return out;
 }
 
+// clamp(x, 0, 6), but the gradient passes only where 0 < x < 6, as PyTorch's hardtanh (clamp lets it
+// through at the bounds too).
+Tensor relu6(const Tensor& x) {
+  check_floating("relu6", x);
+  Tensor out = unary_forward(UnaryOp::Clamp, x, 0, 6);
+  if (should_record({&x}))
+    record("relu6", {x}, out, [x = x.detach()](const Tensor& g) -> Grads {
+      return {g * gt(x, scalar_like(x, 0)) * lt(x, scalar_like(x, 6))};
+    });
+  return out;
+}
+
 // d sigmoid(x) = y (1 - y)
 Tensor sigmoid(const Tensor& x) {
   check_floating("sigmoid", x);

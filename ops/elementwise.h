@@ -25,6 +25,7 @@ Tensor floor(const Tensor& x);  // the same: RoI pooling's cell bounds, anchor g
 Tensor ceil(const Tensor& x);
 Tensor clamp(const Tensor& x, double lo, double hi);
 Tensor relu(const Tensor& x);
+Tensor relu6(const Tensor& x);  // min(max(x, 0), 6): MobileNetV2's activation
 Tensor sigmoid(const Tensor& x);
 
 Tensor eq(const Tensor& a, const Tensor& b);

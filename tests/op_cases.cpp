@@ -93,6 +93,7 @@ const std::vector<OpCase>& op_cases() {
       {"conv2d_stride2_nobias", {{{1, 2, 7, 7}}, {{3, 2, 3, 3}}},
        [](In x) { return conv2d(x[0], x[1], {}, {2, 0, 1}); }},
       {"conv2d_dilated", {{{1, 2, 7, 6}}, {{2, 2, 3, 3}}, {{2}}}, [](In x) { return conv2d(x[0], x[1], x[2], {1, 2, 2}); }},
+      {"relu6", {{{3, 5}}}, [](In x) { return relu6(x[0] * 4.0); }},
       {"conv2d_1x1", {{{2, 4, 3, 3}}, {{5, 4, 1, 1}}, {{5}}}, [](In x) { return conv2d(x[0], x[1], x[2]); }},
       {"conv2d_groups2", {{{2, 4, 5, 5}}, {{6, 2, 3, 3}}, {{6}}}, [](In x) { return conv2d(x[0], x[1], x[2], {1, 1, 1, 2}); }},
       {"conv2d_depthwise_stride2", {{{1, 3, 7, 7}}, {{3, 1, 3, 3}}},

@@ -102,6 +102,7 @@ CASES = {
     "conv2d_stride2_nobias": ([((1, 2, 7, 7), A), ((3, 2, 3, 3), A)], lambda x: F.conv2d(x[0], x[1], None, stride=2)),
     "conv2d_dilated": ([((1, 2, 7, 6), A), ((2, 2, 3, 3), A), ((2,), A)],
                        lambda x: F.conv2d(x[0], x[1], x[2], stride=1, padding=2, dilation=2)),
+    "relu6": ([((3, 5), A)], lambda x: F.relu6(x[0] * 4.0)),
     "conv2d_1x1": ([((2, 4, 3, 3), A), ((5, 4, 1, 1), A), ((5,), A)], lambda x: F.conv2d(x[0], x[1], x[2])),
     "conv2d_groups2": ([((2, 4, 5, 5), A), ((6, 2, 3, 3), A), ((6,), A)],
                        lambda x: F.conv2d(x[0], x[1], x[2], stride=1, padding=1, groups=2)),
