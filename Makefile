@@ -4,6 +4,7 @@
 #   make test         build and run the test suite
 #   make demo         the main job: generate `shapes`, train the detector on the CPU, draw, evaluate
 #   make demo-fashion the same on fashion-scenes (Fashion-MNIST items, 10 classes)
+#   make demo-real    fine-tune ImageNet MobileNetV2 on real photographs (../shared/data/fruit)
 #   make tutorials    run the numbered chapters in order (make chapters only builds them)
 #   make bench        conv2d, GEMM, detection blocks and the detector beside PyTorch's / torchvision's
 #   make deps         install the Debian packages the build needs (called by test and demo)
@@ -64,7 +65,7 @@ BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
 TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
 EXERCISE_BINS := $(patsubst exercises/%.cpp,$(BUILD)/bin/exercise_%,$(wildcard exercises/*.cpp))
 
-.PHONY: all lib tests chapters tutorials benchmarks tools exercises test demo demo-fashion bench fuzz deps reference clean
+.PHONY: all lib tests chapters tutorials benchmarks tools exercises test demo demo-fashion demo-real bench fuzz deps reference clean
 .SECONDARY:  # keep the tutorials' object files between builds
 all: lib tests chapters benchmarks tools exercises
 lib: $(LIB)
@@ -128,6 +129,19 @@ demo: deps
 	$(call run_demo,shapes,shapes_tiny)
 demo-fashion: deps
 	$(call run_demo,fashion-scenes,fashion_tiny)
+
+# Fine-tuning an ImageNet MobileNetV2 on real photographs (../shared/data/fruit, or FRUIT=DIR: a
+# VOC-layout folder with apple, banana and orange; README), side by side with
+# ../shared/peers/tv_mobilenet_voc.py; ends with the test split's mAP (area metric).
+FRUIT ?= ../shared/data/fruit/VOCdevkit/VOC2007
+demo-real: deps
+	+@$(MAKE) --no-print-directory tools
+	@test -d $(FRUIT) || { echo "demo-real: no data set at $(FRUIT) (README: Real photographs)"; exit 1; }
+	@test -f ../shared/weights/mobilenet_v2_imagenet.safetensors || { echo "demo-real: no MobileNetV2 weights in ../shared/weights (README)"; exit 1; }
+	$(BUILD)/bin/rcnn train --config configs/fruit_mobilenet_v2.yaml --data $(FRUIT) --out runs/fruit_mobilenet_v2 $$(test -f runs/fruit_mobilenet_v2/checkpoint.safetensors && echo --resume)
+	$(BUILD)/bin/rcnn predict --checkpoint runs/fruit_mobilenet_v2 --out runs/fruit_mobilenet_v2/predictions \
+	  $$(head -3 $(FRUIT)/ImageSets/Main/test.txt | sed 's|.*|$(FRUIT)/JPEGImages/&.jpg|') > /dev/null
+	$(BUILD)/bin/rcnn eval --checkpoint runs/fruit_mobilenet_v2 --data $(FRUIT) --split test --metric area
 
 tutorials: deps
 	@$(MAKE) --no-print-directory chapters

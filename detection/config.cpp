@@ -24,9 +24,9 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("input.shorter_side", c.input.shorter_side, 16, 4096);
   v("input.longer_side", c.input.longer_side, 16, 8192);
   v("input.flip", c.input.flip);
-  v("backbone.name", c.backbone.name, {"tiny", "vgg16"});
+  v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2"});
   v("backbone.width_divisor", c.backbone.width_divisor, 1, 64);
-  v("backbone.frozen_convs", c.backbone.frozen_convs, 0, 13);
+  v("backbone.frozen_convs", c.backbone.frozen_convs, 0, 1000);
   v("backbone.weights", c.backbone.weights);
   v("anchors.sizes", c.anchors.sizes, 1, 4096);
   v("anchors.ratios", c.anchors.ratios, 0.01, 100);

@@ -24,9 +24,10 @@ struct InputConfig {
 };
 
 struct BackboneConfig {
-  std::string name = "vgg16";  // tiny | vgg16 (models/)
+  std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 (models/)
   int64_t width_divisor = 1;   // vgg16: every layer's channels divided by this (small test networks)
-  int64_t frozen_convs = 4;    // the first convolutions get no gradient (the paper: VGG16's conv1-conv2)
+  int64_t frozen_convs = 4;    // the first convolutions get no gradient (the paper: VGG16's conv1-conv2;
+                               // torchvision: MobileNetV2's features[0:4], 9 convolutions)
   std::string weights;         // optional safetensors file with the backbone's weights (torchvision names)
 };
 

@@ -9,6 +9,7 @@
 #include "detection/proposals.h"
 #include "detection/roi_pool.h"
 #include "layers/safetensors.h"
+#include "models/mobilenet_v2.h"
 #include "models/tiny_net.h"
 #include "models/vgg16.h"
 #include "ops/ops.h"
@@ -36,6 +37,7 @@ std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& c, Genera
   std::shared_ptr<models::Backbone> backbone;
   if (c.name == "tiny") backbone = std::make_shared<models::TinyNet>(gen);
   if (c.name == "vgg16") backbone = std::make_shared<models::VGG16>(c.width_divisor, /*include_last_pool=*/false, gen);
+  if (c.name == "mobilenet_v2") backbone = std::make_shared<models::MobileNetV2>(/*classes=*/0, gen);
   check(backbone != nullptr, "build_backbone: unknown backbone '", c.name, "'");
   if (!c.weights.empty()) {
     try {

@@ -31,8 +31,7 @@ Tensor InvertedResidual::forward(const Tensor& x) { return residual ? x + conv->
 
 MobileNetV2::MobileNetV2(int64_t classes, Generator& gen)
     : Backbone(1280, 32),
-      features(register_module("features", std::make_shared<nn::Sequential>())),
-      classifier(register_module("classifier", std::make_shared<nn::Sequential>())) {
+      features(register_module("features", std::make_shared<nn::Sequential>())) {
   features->push_back(conv_bn_relu6(3, 32, 3, 2, 1, gen));
   // (expansion t, width c, blocks n, first stride s): table 2 of the paper.
   const int64_t settings[][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
@@ -45,10 +44,15 @@ MobileNetV2::MobileNetV2(int64_t classes, Generator& gen)
     }
   }
   features->push_back(conv_bn_relu6(in, 1280, 1, 1, 1, gen));
+  if (classes == 0) return;
+  classifier = register_module("classifier", std::make_shared<nn::Sequential>());
   classifier->push_back(std::make_shared<nn::Dropout>(0.2, gen));
   classifier->push_back(std::make_shared<nn::Linear>(1280, classes, true, gen));
 }
 
-Tensor MobileNetV2::classify(const Tensor& x) { return classifier->forward(mean(forward(x), {2, 3})); }
+Tensor MobileNetV2::classify(const Tensor& x) {
+  check(classifier != nullptr, "MobileNetV2::classify: built without a classifier (classes = 0)");
+  return classifier->forward(mean(forward(x), {2, 3}));  // global average pooling
+}
 
 }  // namespace rcnn::models

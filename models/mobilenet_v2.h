@@ -26,10 +26,11 @@ class InvertedResidual : public Layer {
 
 class MobileNetV2 : public Backbone {
  public:
+  // classes = 0: no classifier (the detection backbone).
   explicit MobileNetV2(int64_t classes = 1000, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return features->forward(x); }  // (N, 1280, H / 32, W / 32)
   Tensor classify(const Tensor& x);  // (N, 3, H, W) normalised images -> (N, classes) logits
-  std::shared_ptr<nn::Sequential> features, classifier;
+  std::shared_ptr<nn::Sequential> features, classifier;  // classifier: null without classes
 };
 
 }  // namespace rcnn::models
