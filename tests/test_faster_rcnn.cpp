@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -125,6 +126,16 @@ TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose strid
   int64_t frozen = 0;
   for (const auto& [name, t] : vgg.named_parameters()) frozen += !t.requires_grad();
   CHECK(frozen == 8);  // 4 convolutions: weight and bias
+  // MobileNetV2 (stride 32): torchvision's features[0:4] frozen (9 convolutions), batch norm always.
+  FasterRcnn mobile(load_config("configs/fruit_mobilenet_v2.yaml", {"backbone.weights=\"\"", "rcnn.hidden=16", "rpn.channels=8"}), 3, gen);
+  std::map<std::string, bool> trained;
+  for (const auto& [name, t] : mobile.named_parameters()) trained[name] = t.requires_grad();
+  CHECK_FALSE(trained.at("backbone.features.0.0.weight"));
+  CHECK_FALSE(trained.at("backbone.features.3.conv.2.weight"));  // the 9th convolution
+  CHECK(trained.at("backbone.features.4.conv.0.0.weight"));
+  CHECK_FALSE(trained.at("backbone.features.4.conv.0.1.running_var"));
+  CHECK(trained.count("backbone.classifier.1.weight") == 0);
+  CHECK(mobile.backbone->stride == 32);
 }
 
 TEST_CASE("training: the losses fall, and eval and predict use only the checkpoint") {
