@@ -40,8 +40,10 @@ void ProgressBar::update(int64_t done, const std::string& extra) {
   }
 }
 
-void ProgressBar::finish(const std::string& extra) {
-  draw(total_, extra, true);
+void ProgressBar::finish(const std::string& extra) { stop(total_, extra); }
+
+void ProgressBar::stop(int64_t done, const std::string& extra) {
+  draw(done, extra, true);
   last_decile_ = 10;
 }
 

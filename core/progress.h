@@ -13,6 +13,7 @@ class ProgressBar {
   // `done` items finished so far; `extra` is printed after the timings (e.g. "loss 0.42").
   void update(int64_t done, const std::string& extra = "");
   void finish(const std::string& extra = "");  // the final line, with a newline
+  void stop(int64_t done, const std::string& extra);  // the final line of work stopped early (Ctrl-C)
   double elapsed_seconds() const;
 
  private:

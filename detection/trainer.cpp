@@ -74,6 +74,14 @@ void plot_losses(const std::vector<IterationLog>& logs, const std::string& path)
   save_png(line_plot(series, "training losses (mean over each logging window)", "iteration", "loss"), path);
 }
 
+// What the progress bar shows after its timings: the last logging window's losses and the rate.
+std::string progress_text(const IterationLog& l) {
+  char text[160];
+  std::snprintf(text, sizeof text, "loss %.3f (rpn %.3f %.3f, rcnn %.3f %.3f) lr %.2g", l.total, l.rpn_class, l.rpn_box,
+                l.rcnn_class, l.rcnn_box, l.lr);
+  return text;
+}
+
 // Means over a logging window.
 struct Window {
   IterationLog sum;
@@ -211,16 +219,13 @@ TrainResult train_detector(const TrainOptions& options) {
     }
     if (options.on_iteration) options.on_iteration(model, now);
     if (info.iteration % solver.checkpoint_every == 0) save();
-    if (options.progress) {
-      char extra[160];
-      const IterationLog& shown = logs.empty() ? now : logs.back();
-      std::snprintf(extra, sizeof extra, "loss %.3f (rpn %.3f %.3f, rcnn %.3f %.3f) lr %.2g", shown.total, shown.rpn_class,
-                    shown.rpn_box, shown.rcnn_class, shown.rcnn_box, lr);
-      bar.update(info.iteration - start, extra);
-    }
+    if (options.progress) bar.update(info.iteration - start, progress_text(logs.empty() ? now : logs.back()));
   }
   save();
-  if (options.progress) bar.finish(result.interrupted ? "interrupted" : "");
+  if (options.progress) {
+    const std::string last = logs.empty() ? std::string() : progress_text(logs.back());
+    bar.stop(info.iteration - start, result.interrupted ? "interrupted; " + last : last);
+  }
   result.iterations = info.iteration;
   result.seconds = bar.elapsed_seconds();
   result.checkpoint = checkpoint;
