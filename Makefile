@@ -114,11 +114,10 @@ test: deps
 
 # The detector, end to end on the CPU (README): a data set generated in VOC layout, training (resumed
 # where an earlier run stopped), drawn detections on test images, and the VOC evaluation, whose last
-# line is `mAP@0.5: ...`. DEMO_IMAGES, DEMO_RUN and DEMO_SET let a student try other sizes.
-DEMO_IMAGES ?= 1000
+# line is `mAP@0.5: ...`. $(call run_demo,DATA SET,CONFIG,IMAGES).
 define run_demo
 	+@$(MAKE) --no-print-directory tools
-	@test -f data/$(1)/classes.txt || $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(DEMO_IMAGES)
+	@test -f data/$(1)/classes.txt || $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(3)
 	$(BUILD)/bin/rcnn train --config configs/$(2).yaml --data data/$(1) --out runs/$(2) $$(test -f runs/$(2)/checkpoint.safetensors && echo --resume)
 	$(BUILD)/bin/rcnn predict --checkpoint runs/$(2) --out runs/$(2)/predictions \
 	  $$(head -8 data/$(1)/ImageSets/Main/test.txt | sed 's|.*|data/$(1)/JPEGImages/&.jpg|') > /dev/null
@@ -126,9 +125,9 @@ define run_demo
 	$(BUILD)/bin/rcnn eval --checkpoint runs/$(2) --data data/$(1) --split test --metric area
 endef
 demo: deps
-	$(call run_demo,shapes,shapes_tiny)
+	$(call run_demo,shapes,shapes_tiny,1000)
 demo-fashion: deps
-	$(call run_demo,fashion-scenes,fashion_tiny)
+	$(call run_demo,fashion-scenes,fashion_tiny,2000)
 
 # Fine-tuning an ImageNet MobileNetV2 on real photographs (../shared/data/fruit, or FRUIT=DIR: a
 # VOC-layout folder with apple, banana and orange; README), side by side with

@@ -24,9 +24,14 @@ void check_grad_matches(const Tensor& grad, const Shape& shape, DType dtype, Dev
         device.str());
 }
 
-void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad) {
+// A leaf's .grad never shares memory with anything (an optimizer or clipping may change it in place): a
+// gradient that only the caller holds, storage included, is kept as it is; any other is copied (an op may
+// hand the same tensor to two inputs, or a view of one of its own). Keeping it saves a copy of the
+// largest gradients, fc6's 25 MB in the TinyNet detector, at every step.
+void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad, bool only_holder) {
   check_grad_matches(grad, leaf.shape, leaf.dtype, leaf.storage->device(), "a leaf");
-  Tensor sum = leaf.grad ? add_same_shape(Tensor(leaf.grad), grad) : grad.clone();
+  const bool unshared = only_holder && grad.impl_ptr().use_count() == 1 && grad.impl_ptr()->storage.use_count() == 1;
+  Tensor sum = leaf.grad ? add_same_shape(Tensor(leaf.grad), grad) : unshared ? grad : grad.clone();
   leaf.grad = sum.impl_ptr();
 }
 
@@ -44,7 +49,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   check_grad_matches(seed, shape(), dtype(), device(), "the output");
   NoGradGuard no_grad;
   if (!grad_fn()) {
-    accumulate_into_leaf(impl(), seed);
+    accumulate_into_leaf(impl(), seed, false);
     return;
   }
 
@@ -88,7 +93,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
         }
         if (--pending_uses[e.node.get()] == 0) ready.push_back(e.node.get());
       } else if (e.leaf && gi.defined()) {
-        accumulate_into_leaf(*e.leaf, gi);
+        accumulate_into_leaf(*e.leaf, gi, true);
       }
     }
   }

@@ -1,6 +1,6 @@
 """Reads and writes the safetensors format with nothing but torch, json and struct (no `safetensors`
 package needed): 8-byte little-endian header length, JSON header, raw little-endian tensor bytes.
-Used by tests/reference/make_reference.py and scripts/export_vgg16.py."""
+Used by tests/reference/make_reference.py and scripts/export_weights.py."""
 import json
 import struct
 

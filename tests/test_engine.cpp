@@ -31,6 +31,17 @@ TEST_CASE("gradients accumulate across backward calls until zeroed") {
   check_values(w.grad(), {1, 1});
 }
 
+TEST_CASE("leaves' gradients never share memory, though an op hands one tensor to two inputs") {
+  Tensor a = tensor({1, 2}).requires_grad_(), b = tensor({3, 4}).requires_grad_();
+  (a + b).backward(tensor({1, 1}));  // add's backward returns the same gradient tensor for both
+  a.grad().copy_(a.grad() * 10.0);   // as gradient clipping does, in place
+  check_values(a.grad(), {10, 10});
+  check_values(b.grad(), {1, 1});
+  Tensor w = tensor({5}).requires_grad_();
+  sum(w * 2.0).backward();  // a fresh gradient only the engine holds is kept, not copied: same values
+  check_values(w.grad(), {2});
+}
+
 TEST_CASE("a chain of 100 000 nodes runs backward and is freed without recursion") {
   Tensor x = tensor({1.0}).requires_grad_();
   Tensor y = x;
