@@ -24,7 +24,7 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("input.shorter_side", c.input.shorter_side, 16, 4096);
   v("input.longer_side", c.input.longer_side, 16, 8192);
   v("input.flip", c.input.flip);
-  v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2"});
+  v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2", "resnet50_c4"});
   v("backbone.width_divisor", c.backbone.width_divisor, 1, 64);
   v("backbone.frozen_convs", c.backbone.frozen_convs, 0, 1000);
   v("backbone.weights", c.backbone.weights);

@@ -24,7 +24,7 @@ struct InputConfig {
 };
 
 struct BackboneConfig {
-  std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 (models/)
+  std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 | resnet50_c4 (models/)
   int64_t width_divisor = 1;   // vgg16: every layer's channels divided by this (small test networks)
   int64_t frozen_convs = 4;    // the first convolutions get no gradient (the paper: VGG16's conv1-conv2;
                                // torchvision: MobileNetV2's features[0:4], 9 convolutions)
@@ -46,7 +46,7 @@ struct RoiConfig {
 };
 
 struct RcnnConfig {
-  int64_t hidden = 4096;  // fc6 and fc7 width
+  int64_t hidden = 4096;  // fc6 and fc7 width (unused where the backbone brings its RoI head: ResNet)
   double dropout = 0.5;
   RcnnTargetOptions targets;
   double class_weight = 1, box_weight = 1;

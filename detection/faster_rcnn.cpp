@@ -10,6 +10,7 @@
 #include "detection/roi_pool.h"
 #include "layers/safetensors.h"
 #include "models/mobilenet_v2.h"
+#include "models/resnet.h"
 #include "models/tiny_net.h"
 #include "models/vgg16.h"
 #include "ops/ops.h"
@@ -31,6 +32,17 @@ void freeze_first_convs(Module& module, int64_t& count) {
   }
 }
 
+// The pretrained weights a config names, into the backbone or the RoI head it brings (by name; a
+// classifier's layers in the file are not used).
+void load_backbone_weights(Module& part, const BackboneConfig& c) {
+  if (c.weights.empty()) return;
+  try {
+    part.load_parameters(load_safetensors(c.weights), /*strict=*/false);
+  } catch (const Error& e) {
+    throw Error(concat_message("backbone.weights ", c.weights, ": ", e.what()));
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& c, Generator& gen) {
@@ -38,14 +50,9 @@ std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& c, Genera
   if (c.name == "tiny") backbone = std::make_shared<models::TinyNet>(gen);
   if (c.name == "vgg16") backbone = std::make_shared<models::VGG16>(c.width_divisor, /*include_last_pool=*/false, gen);
   if (c.name == "mobilenet_v2") backbone = std::make_shared<models::MobileNetV2>(/*classes=*/0, gen);
+  if (c.name == "resnet50_c4") backbone = std::make_shared<models::ResNet50C4>(gen);
   check(backbone != nullptr, "build_backbone: unknown backbone '", c.name, "'");
-  if (!c.weights.empty()) {
-    try {
-      backbone->load_parameters(load_safetensors(c.weights), /*strict=*/false);  // a classifier's extra layers: unused
-    } catch (const Error& e) {
-      throw Error(concat_message("backbone.weights ", c.weights, ": ", e.what()));
-    }
-  }
+  load_backbone_weights(*backbone, c);
   int64_t frozen = c.frozen_convs;
   freeze_first_convs(*backbone, frozen);
   check(frozen == 0, "backbone.frozen_convs: ", c.frozen_convs, " is more than the ", c.name, " backbone's convolutions");
@@ -60,9 +67,13 @@ FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator&
   rpn = register_module("rpn", std::make_shared<RegionProposalNetwork>(backbone->channels, config.rpn,
                                                                         config.anchors.count(), gen));
   if (config.mode == "faster_rcnn") {
+    const models::Backbone::RoiHead own = backbone->roi_head(gen);
     const int64_t size = config.roi.align.output_size;
-    roi_heads = register_module("roi_heads", std::make_shared<RcnnHead>(backbone->channels * size * size, config.rcnn.hidden,
-                                                                        classes, config.rcnn.dropout, gen));
+    if (own.layer) load_backbone_weights(*own.layer, config.backbone);
+    roi_heads = register_module(
+        "roi_heads", own.layer ? std::make_shared<RcnnHead>(own.layer, own.features, classes, gen)
+                               : std::make_shared<RcnnHead>(backbone->channels * size * size, config.rcnn.hidden, classes,
+                                                            config.rcnn.dropout, gen));
   }
   release_host_cache();  // the initialisation's temporaries (fc6's are 25 MB each for TinyNet)
 }

@@ -18,6 +18,7 @@
 #include "datasets/voc.h"
 #include "layers/safetensors.h"
 #include "models/mobilenet_v2.h"
+#include "models/resnet.h"
 #include "ops/ops.h"
 #include "tests/files.h"
 
@@ -39,9 +40,67 @@ Tensor imagenet_input(const std::string& path) {
   return narrow(narrow(t, 1, (h - 224) / 2, 224), 2, (w - 224) / 2, 224);
 }
 
+// Weights both sides compute from a formula of the name and the element index (the same formula is in
+// tests/reference/make_backbone_reference.py), so checking ResNet-50 against torchvision needs no 100 MB
+// fixture: batch norm statistics near 1 and 0, every other tensor sqrt(1 / fan_in) sqrt(2) sin(0.7 i + 0.3).
+void formula_fill(Module& m) {
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  for (const auto& [name, t] : m.named_parameters()) {
+    const int64_t n = t.numel(), fan_in = t.dim() > 1 ? n / t.size(0) : 1;
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = static_cast<double>(i);
+      double value;
+      if (ends_with(name, "running_var")) value = 1 + 0.25 * (1 + std::sin(0.37 * x));
+      else if (ends_with(name, "running_mean")) value = 0.05 * std::sin(0.51 * x);
+      else if (t.dim() == 1 && ends_with(name, "weight")) value = 1 + 0.1 * std::sin(0.29 * x);
+      else if (t.dim() == 1) value = 0.05 * std::cos(0.43 * x);  // biases
+      else value = std::sqrt(2.0 / static_cast<double>(fan_in)) * std::sin(0.7 * x + 0.3);
+      v[static_cast<size_t>(i)] = static_cast<float>(value);
+    }
+    t.copy_(from_vector(v, t.shape()));
+  }
+}
+
+Tensor formula_image(int64_t size) {
+  std::vector<float> v(static_cast<size_t>(3 * size * size));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(std::sin(0.01 * static_cast<double>(i)));
+  return from_vector(v, {1, 3, size, size});
+}
+
 }  // namespace
 
 TEST_SUITE("backbones") {
+
+TEST_CASE("ResNet-50 (C4 backbone + conv5 head + fc) computes what torchvision's resnet50 computes") {
+  const std::string fixture = "tests/reference/resnet50.json";
+  REQUIRE_MESSAGE(fs::exists(fixture), fixture, " is missing: make reference");
+  const nlohmann::json want = nlohmann::json::parse(rcnn::testing::read_file(fixture));
+  models::ResNet50 net;
+  formula_fill(net);
+  net.eval();
+  const Tensor x = formula_image(64);
+  const Tensor c4 = net.c4->forward(x);
+  CHECK(c4.shape() == Shape{1, 1024, 4, 4});  // stride 16
+  CHECK(net.c4->stride == 16);
+  const std::vector<float> logits = net.forward(x).to_vector<float>();
+  const std::vector<double> expected = want["logits"].get<std::vector<double>>();
+  REQUIRE(logits.size() == expected.size());
+  double worst = 0, largest = 0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    worst = std::max(worst, std::abs(logits[i] - expected[i]));
+    largest = std::max(largest, std::abs(expected[i]));
+  }
+  CHECK(worst <= 1e-4 * largest);
+  CHECK(sum(c4).item() == doctest::Approx(want["c4_sum"].get<double>()).epsilon(1e-4));
+  // torchvision's parameter names, one for one (its num_batches_tracked counters aside).
+  std::vector<std::string> names;
+  for (const auto& [name, t] : net.named_parameters()) names.push_back(name);
+  CHECK(names == want["names"].get<std::vector<std::string>>());
+}
+
 
 TEST_CASE("MobileNetV2: torchvision's logits on real photographs, and the right ImageNet classes") {
   if (!fs::exists(kWeights) || !fs::exists(kFruit)) {

@@ -122,7 +122,8 @@ TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose strid
           FasterRcnn(load_config("configs/tv_tiny_peer.yaml", {"anchors.stride=32"}), 3, g);
         }) == "anchors.stride is 32 but the tiny backbone's feature map has stride 16");
   // VGG16's conv1-conv2 frozen, as in the paper.
-  FasterRcnn vgg(load_config("configs/voc07_vgg16.yaml", {"backbone.width_divisor=16", "rcnn.hidden=32"}), 20, gen);
+  FasterRcnn vgg(load_config("configs/voc07_vgg16.yaml", {"backbone.width_divisor=16", "rcnn.hidden=32", "backbone.weights=\"\""}),
+                 20, gen);
   int64_t frozen = 0;
   for (const auto& [name, t] : vgg.named_parameters()) frozen += !t.requires_grad();
   CHECK(frozen == 8);  // 4 convolutions: weight and bias
@@ -136,6 +137,18 @@ TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose strid
   CHECK_FALSE(trained.at("backbone.features.4.conv.0.1.running_var"));
   CHECK(trained.count("backbone.classifier.1.weight") == 0);
   CHECK(mobile.backbone->stride == 32);
+  // ResNet-50 C4: conv5 is the R-CNN head on 14 x 14 RoIs, named as torchvision's layer4.
+  FasterRcnn resnet(load_config("configs/voc07_resnet50.yaml", {"backbone.weights=\"\"", "rpn.channels=8"}), 20, gen);
+  std::map<std::string, bool> resnet_trained;
+  for (const auto& [name, t] : resnet.named_parameters()) resnet_trained[name] = t.requires_grad();
+  CHECK_FALSE(resnet_trained.at("backbone.conv1.weight"));
+  CHECK_FALSE(resnet_trained.at("backbone.layer1.0.downsample.0.weight"));
+  CHECK_FALSE(resnet_trained.at("backbone.layer1.2.conv3.weight"));  // the 11th convolution
+  CHECK(resnet_trained.at("backbone.layer2.0.conv1.weight"));
+  CHECK(resnet_trained.at("roi_heads.box_head.layer4.0.conv1.weight"));
+  CHECK(resnet.roi_heads->box_predictor->cls_score->weight.shape() == Shape{21, 2048});
+  const Tensor pooled = zeros({2, 1024, 14, 14});
+  CHECK(resnet.roi_heads->box_head->forward(pooled).shape() == Shape{2, 2048});
 }
 
 TEST_CASE("training: the losses fall, and eval and predict use only the checkpoint") {
