@@ -165,6 +165,9 @@ bench: deps
 	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --threads 2 --json-out $(BUILD)/bench/peer_tiny_frcnn.json > /dev/null; \
 	  else echo "bench: $(PEER_TINY) not found (../shared/README.md): the detector's rows have no peer"; fi
 	$(BUILD)/bin/bench_detector --threads 2 --peer $(BUILD)/bench/peer_tiny_frcnn.json --out bench/results_detector.json
+	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --backbone vgg16 --threads 2 --json-out $(BUILD)/bench/peer_vgg16_frcnn.json > /dev/null; fi
+	$(BUILD)/bin/bench_detector --config configs/tv_vgg16_peer.yaml --classes 20 --warmup 1 --steps 5 --threads 2 \
+	  --peer $(BUILD)/bench/peer_vgg16_frcnn.json --out bench/results_detector_vgg16.json
 
 # libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

@@ -41,9 +41,12 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-std::vector<Sample> make_data(const DetectorConfig& c, int64_t n, uint64_t seed) {
+// Box sides from 1/16 to 1/2 of the image's height: the peer's 16-128 on TinyNet's 256 x 256 (its VGG16
+// setting draws 32-400 on 600 x 1000).
+std::vector<Sample> make_data(const DetectorConfig& c, int64_t n, int64_t classes, uint64_t seed) {
   Generator gen(seed);
   const int64_t H = c.input.shorter_side, W = c.input.longer_side;
+  const double lo = static_cast<double>(H / 16), span = static_cast<double>(H / 2 - H / 16 + 1);
   std::vector<Sample> data;
   for (int64_t i = 0; i < n; ++i) {
     Sample s;
@@ -51,10 +54,10 @@ std::vector<Sample> make_data(const DetectorConfig& c, int64_t n, uint64_t seed)
     s.image = rand({3, H, W}, gen);
     const int64_t k = 1 + static_cast<int64_t>(gen.uniform() * 4);
     for (int64_t j = 0; j < k; ++j) {
-      const double w = 16 + std::floor(gen.uniform() * 113), h = 16 + std::floor(gen.uniform() * 113);
+      const double w = lo + std::floor(gen.uniform() * span), h = lo + std::floor(gen.uniform() * span);
       const double x = gen.uniform() * (W - w), y = gen.uniform() * (H - h);
       s.boxes.push_back({x, y, x + w, y + h});
-      s.labels.push_back(static_cast<int64_t>(gen.uniform() * 3));
+      s.labels.push_back(static_cast<int64_t>(gen.uniform() * static_cast<double>(classes)));
       s.difficult.push_back(false);
     }
     data.push_back(std::move(s));
@@ -86,9 +89,9 @@ json medians(const std::map<std::string, std::vector<double>>& stages) {
   return out;
 }
 
-json phase_train(const DetectorConfig& c, int warmup, int steps, Device device) {
+json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps, Device device) {
   Generator gen(0);
-  FasterRcnn model(c, 3, gen);
+  FasterRcnn model(c, classes, gen);
   model.to(device);
   model.train();
   const SolverConfig& o = c.train;
@@ -99,7 +102,7 @@ json phase_train(const DetectorConfig& c, int warmup, int steps, Device device) 
   StageClock clock{device.is_cuda()};
   model.after_stage = [&](const char* name) { clock.mark(std::string("forward: ") + name); };
   int iteration = 0;
-  for (const Sample& s : make_data(c, warmup + steps, 1)) {
+  for (const Sample& s : make_data(c, warmup + steps, classes, 1)) {
     clock.stages = iteration++ < warmup ? nullptr : &stages;
     clock.start();
     const double t0 = clock.last;
@@ -123,13 +126,13 @@ json phase_train(const DetectorConfig& c, int warmup, int steps, Device device) 
           {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
 }
 
-json phase_infer(const DetectorConfig& c, int warmup, int images, Device device) {
+json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int images, Device device) {
   Generator gen(0);
-  FasterRcnn model(c, 3, gen);
+  FasterRcnn model(c, classes, gen);
   model.to(device);
   model.eval();
   const double rss_model = peak_rss_mib();
-  const std::vector<Sample> data = make_data(c, warmup + images, 2);
+  const std::vector<Sample> data = make_data(c, warmup + images, classes, 2);
   std::vector<double> total;
   for (size_t i = 0; i < data.size(); ++i) {  // end to end, no synchronisation but the results' copy
     const double t0 = now_s();
@@ -162,11 +165,13 @@ const std::vector<std::pair<std::string, std::vector<std::string>>> kPeerStages 
 int main(int argc, char** argv) try {
   CLI::App app{"rcnn.cpp's Faster R-CNN beside torchvision's"};
   int threads = 2, warmup = 5, steps = 30;
+  int64_t classes = 3;
   std::string config_path = "configs/tv_tiny_peer.yaml", phase, peer_path, out_path = "bench/results_detector.json";
   std::string device_name = "cpu";
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--config", config_path, "the detector's settings (the peer's: configs/tv_tiny_peer.yaml)");
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
+  app.add_option("--classes", classes, "object classes (the peer: 3 for TinyNet, 20 for VGG16)");
   app.add_option("--warmup", warmup, "untimed iterations first");
   app.add_option("--steps", steps, "timed training steps and inference images");
   app.add_option("--phase", phase, "run one phase and print its JSON (used by the parent process)")
@@ -179,14 +184,16 @@ int main(int argc, char** argv) try {
   const Device device = device_name == "cuda" ? Device::cuda() : kCPU;
   check(!device.is_cuda() || cuda::available(), "bench_detector --device cuda: no CUDA device");
   if (!phase.empty()) {
-    const json r = phase == "train" ? phase_train(config, warmup, steps, device) : phase_infer(config, warmup, steps, device);
+    const json r = phase == "train" ? phase_train(config, classes, warmup, steps, device)
+                                    : phase_infer(config, classes, warmup, steps, device);
     std::printf("JSON:%s\n", r.dump().c_str());
     return 0;
   }
   json ours = json::object();
   for (const std::string p : {"train", "infer"}) {
     const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path, " --device ",
-                                               device_name, " --threads ", threads, " --warmup ", warmup, " --steps ", steps);
+                                               device_name, " --threads ", threads, " --classes ", classes, " --warmup ", warmup,
+                                               " --steps ", steps);
     FILE* child = popen(command.c_str(), "r");
     check(child != nullptr, "bench_detector: cannot run ", command);
     std::string out;
