@@ -1,5 +1,7 @@
 #include "datasets/transforms.h"
 
+#include "ops/ops.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -105,6 +107,13 @@ Tensor labels_tensor(const Annotation& a) {
   std::vector<int64_t> l;
   for (const Object& o : a.objects) l.push_back(o.label);
   return from_vector(l, {static_cast<int64_t>(a.objects.size())});
+}
+
+Tensor imagenet_input(const Image& image, int resize, int crop) {
+  const float scale = static_cast<float>(resize) / static_cast<float>(std::min(image.width, image.height));
+  const int w = std::max(crop, static_cast<int>(image.width * scale)), h = std::max(crop, static_cast<int>(image.height * scale));
+  const Tensor t = normalize(resize_bilinear(image, w, h));
+  return narrow(narrow(t, 1, (h - crop) / 2, crop), 2, (w - crop) / 2, crop);
 }
 
 }  // namespace rcnn

@@ -43,4 +43,8 @@ constexpr std::array<float, 3> kImageNetStd = {0.229f, 0.224f, 0.225f};
 Tensor normalize(const Image& image, const std::array<float, 3>& mean = kImageNetMean,
                  const std::array<float, 3>& std = kImageNetStd);
 
+// torchvision's ImageNet classification input: shorter side to `resize` (bilinear), the centre `crop` x
+// `crop`, normalised -> (3, crop, crop).
+Tensor imagenet_input(const Image& image, int resize = 256, int crop = 224);
+
 }  // namespace rcnn

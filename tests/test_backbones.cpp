@@ -31,15 +31,6 @@ const std::string kWeights = "../shared/weights/mobilenet_v2_imagenet.safetensor
 const std::string kClassNames = "../shared/weights/imagenet_classes.txt";
 const std::string kFruit = "../shared/data/fruit/VOCdevkit/VOC2007";
 
-// torchvision's ImageNet preprocessing: shorter side to 256 (bilinear), the centre 224 x 224, normalised.
-Tensor imagenet_input(const std::string& path) {
-  const Image image = load_image(path);
-  const float scale = 256.0f / static_cast<float>(std::min(image.width, image.height));
-  const int w = std::max(224, static_cast<int>(image.width * scale)), h = std::max(224, static_cast<int>(image.height * scale));
-  const Tensor t = normalize(resize_bilinear(image, w, h));
-  return narrow(narrow(t, 1, (h - 224) / 2, 224), 2, (w - 224) / 2, 224);
-}
-
 // Weights both sides compute from a formula of the name and the element index (the same formula is in
 // tests/reference/make_backbone_reference.py), so checking ResNet-50 against torchvision needs no 100 MB
 // fixture: batch norm statistics near 1 and 0, every other tensor sqrt(1 / fan_in) sqrt(2) sin(0.7 i + 0.3).
@@ -130,7 +121,7 @@ TEST_CASE("MobileNetV2: torchvision's logits on real photographs, and the right 
       ++found;
       ids.push_back(a.id);
       accepted.push_back(&names);
-      inputs.push_back(imagenet_input(a.image_path));
+      inputs.push_back(imagenet_input(load_image(a.image_path)));
     }
     REQUIRE(found == 4);
   }
