@@ -2,7 +2,8 @@
 // A caching allocator, shared by host memory (core/storage.cpp) and each GPU (cuda/runtime.cu): freed
 // blocks are kept by size class and handed out again, so a training step that allocates the same
 // tensors as the last one neither calls the system allocator nor touches fresh pages. Sizes are
-// rounded up to a size class (at most 1/8 larger), so similar sizes share blocks. When the raw
+// rounded up to a size class (at most 1/8 larger), and a request takes the smallest cached block of
+// up to twice its class, so similar sizes share blocks. When the raw
 // allocation fails, the cache is returned and the allocation tried once more.
 #include <cstddef>
 #include <functional>

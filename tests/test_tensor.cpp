@@ -94,7 +94,7 @@ TEST_CASE("bad arguments raise errors that name the op and the shapes") {
   CHECK_THROWS_AS(Tensor().shape(), Error);
 }
 
-TEST_CASE("host memory: freed blocks are cached by size class and handed out again") {
+TEST_CASE("host memory: freed blocks are cached by size class and handed out again, to sizes up to half theirs") {
   CHECK(BlockCache::size_class(1) == 512);
   CHECK(BlockCache::size_class(1000) == 1024);
   CHECK(BlockCache::size_class((1 << 20) + 1) == (1 << 20) + (1 << 17));  // steps of 1/8 above 1 MiB
@@ -108,6 +108,13 @@ TEST_CASE("host memory: freed blocks are cached by size class and handed out aga
   Tensor again = zeros({3 << 20});
   CHECK(again.raw() == first);  // the same block, no new allocation
   CHECK(host_cached_bytes() == cached - BlockCache::size_class(size_t(12) << 20));
+  const void* reused = again.raw();
+  again = Tensor();
+  Tensor smaller = zeros({2 << 20});  // 8 MiB: a cached block of up to twice its size serves it
+  CHECK(smaller.raw() == reused);
+  smaller = Tensor();
+  Tensor much_smaller = zeros({1 << 20});  // 4 MiB: the 12 MiB block is more than twice too big
+  CHECK(much_smaller.raw() != reused);
 }
 
 TEST_CASE("moving to a GPU fails clearly when there is none") {
