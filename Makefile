@@ -138,7 +138,7 @@ demo-real: deps
 	@test -d $(FRUIT) || { echo "demo-real: no data set at $(FRUIT) (README: Real photographs)"; exit 1; }
 	@test -f ../shared/weights/mobilenet_v2_imagenet.safetensors || { echo "demo-real: no MobileNetV2 weights in ../shared/weights (README)"; exit 1; }
 	$(BUILD)/bin/rcnn train --config configs/fruit_mobilenet_v2.yaml --data $(FRUIT) --out runs/fruit_mobilenet_v2 $$(test -f runs/fruit_mobilenet_v2/checkpoint.safetensors && echo --resume)
-	$(BUILD)/bin/rcnn predict --checkpoint runs/fruit_mobilenet_v2 --out runs/fruit_mobilenet_v2/predictions \
+	$(BUILD)/bin/rcnn predict --checkpoint runs/fruit_mobilenet_v2 --out runs/fruit_mobilenet_v2/predictions --threshold 0.7 \
 	  $$(head -3 $(FRUIT)/ImageSets/Main/test.txt | sed 's|.*|$(FRUIT)/JPEGImages/&.jpg|') > /dev/null
 	$(BUILD)/bin/rcnn eval --checkpoint runs/fruit_mobilenet_v2 --data $(FRUIT) --split test --metric area
 

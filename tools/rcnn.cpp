@@ -6,7 +6,7 @@
 //   rcnn eval --checkpoint RUN --data DIR [--split test] [--metric 07|area]
 //   rcnn eval --results DIR --data DIR [--split test] [--metric 07|area]
 //       score a detector (or comp4 results files) like the VOC devkit; ends with `mAP@0.5: ...`
-//   rcnn predict --checkpoint RUN IMAGE_OR_DIR... --out DIR [--threshold 0.5]
+//   rcnn predict --checkpoint RUN IMAGE_OR_DIR... --out DIR [--threshold 0.5] [--format png|jpg]
 //       drawn detections and one JSON file per image
 // Every error ends the program with one line on stderr and a non-zero exit code.
 #include <CLI/CLI.hpp>
@@ -148,7 +148,7 @@ bool is_image_file(const std::filesystem::path& p) {
 
 void add_predict_command(CLI::App& app, int& exit_code) {
   struct Options {
-    std::string checkpoint, out, device = "cpu";
+    std::string checkpoint, out, device = "cpu", format = "png";
     std::vector<std::string> inputs;
     double threshold = 0.5;
     int threads = 0;
@@ -159,6 +159,7 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("inputs", o->inputs, "images, or folders of images (.jpg, .jpeg, .png, .bmp)")->required();
   cmd->add_option("--out", o->out, "where the drawn images and JSON files go")->required();
   cmd->add_option("--threshold", o->threshold, "the lowest score kept")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--format", o->format, "the drawn images' format: png or jpg")->check(CLI::IsMember({"png", "jpg"}));
   add_device_options(cmd, o->device, o->threads);
   cmd->callback([o, &exit_code] {
     if (o->threads > 0) set_cpu_threads(o->threads);
@@ -198,10 +199,11 @@ void add_predict_command(CLI::App& app, int& exit_code) {
           draw_labelled_box(image, det.box, text, palette(static_cast<int>(det.label) + 1), 2);
         }
         const std::string base = (std::filesystem::path(o->out) / a.id).string();
-        save_png(image, base + ".png");
+        if (o->format == "png") save_png(image, base + ".png");
+        if (o->format == "jpg") save_jpeg(image, base + ".jpg");
         std::ofstream(base + ".json") << nlohmann::json{{"image", file.string()}, {"width", a.width}, {"height", a.height},
                                                         {"detections", boxes}}.dump(1) << "\n";
-        std::cout << file.string() << ": " << boxes.size() << " detections -> " << base << ".png, .json\n";
+        std::cout << file.string() << ": " << boxes.size() << " detections -> " << base << "." << o->format << ", .json\n";
       } catch (const std::exception& e) {
         ++failed;
         std::cerr << "rcnn: error: " << file.string() << ": " << e.what() << "\n";
