@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "core/progress.h"
-#include "datasets/draw.h"
 #include "datasets/voc.h"
 #include "detection/trainer.h"
 
