@@ -47,4 +47,12 @@ struct Dataset {
   std::vector<Annotation> items;
 };
 
+// The item with the most objects (the first of equals): the picture chapters draw on. items must not be empty.
+inline const Annotation& most_objects(const std::vector<Annotation>& items) {
+  const Annotation* best = &items.at(0);
+  for (const Annotation& a : items)
+    if (a.objects.size() > best->objects.size()) best = &a;
+  return *best;
+}
+
 }  // namespace rcnn

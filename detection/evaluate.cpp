@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "core/progress.h"
-#include "datasets/voc.h"
 #include "detection/trainer.h"
 
 namespace rcnn {
@@ -46,10 +45,8 @@ DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::s
   e.ground_truth = read_voc_ground_truth(o.data_dir, o.split);
   check(!e.ground_truth.items.empty(), o.data_dir, ": split '", o.split, "' has no images to evaluate on");
   check(e.ground_truth.classes == classes, o.data_dir, " has other classes than the detector was trained on");
-  VocReadOptions images;
-  images.classes = classes;
-  images.missing_image = OnMissingImage::WarnAndSkip;
-  e.detections = detect_dataset(model, read_voc(o.data_dir, o.split, images), o.progress);
+  // The annotations give the images too (a missing one is skipped with a warning, its objects missed).
+  e.detections = detect_dataset(model, e.ground_truth, o.progress);
   if (model.config.mode == "rpn") e.ground_truth = class_agnostic(e.ground_truth);
   e.scores = evaluate_voc(e.ground_truth, e.detections, o.use_07_metric);
   if (!o.out_dir.empty()) {

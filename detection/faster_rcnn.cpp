@@ -108,7 +108,7 @@ Tensor FasterRcnn::pool(const Tensor& features, const Tensor& rois) const {
 
 DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
   check(sample.error.empty(), "FasterRcnn::losses: sample ", sample.id, " could not be loaded: ", sample.error);
-  const Device device = backbone->parameters().at(0).device();
+  const Device device = this->device();
   const Tensor image = sample.image.to(device);
   const int64_t H = image.size(1), W = image.size(2);
   // Difficult objects are left out of training, as in py-faster-rcnn (neither object nor background).
@@ -148,13 +148,13 @@ DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
 
 Proposals FasterRcnn::proposals(const Sample& sample) {
   NoGradGuard no_grad;
-  return propose_regions(sample.image.to(backbone->parameters().at(0).device()), config.rpn.test).proposals;
+  return propose_regions(sample.image.to(device()), config.rpn.test).proposals;
 }
 
 std::vector<Detection> FasterRcnn::detect(const Sample& sample) {
   check(sample.error.empty(), "FasterRcnn::detect: sample ", sample.id, " could not be loaded: ", sample.error);
   NoGradGuard no_grad;
-  const Tensor image = sample.image.to(backbone->parameters().at(0).device());
+  const Tensor image = sample.image.to(device());
   const int64_t H = image.size(1), W = image.size(2);
   const Proposed p = propose_regions(image, config.rpn.test);
   if (roi_heads) {

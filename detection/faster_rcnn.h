@@ -74,6 +74,7 @@ class FasterRcnn : public Module {
   };
   Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
   Tensor pool(const Tensor& features, const Tensor& rois) const;
+  Device device() const { return rpn->head->conv->weight.device(); }  // the model's (Module::to moves all)
   void stage(const char* name) const {
     if (after_stage) after_stage(name);
   }

@@ -27,9 +27,7 @@ int main(int argc, char** argv) try {
 
   // The image with the most objects of ten generated ones (generate_shapes returns what it wrote).
   const Dataset data = generate_shapes({out + "/shapes", 10, 3, 256});
-  const Annotation a = *std::max_element(data.items.begin(), data.items.end(), [](const Annotation& x, const Annotation& y) {
-    return x.objects.size() < y.objects.size();
-  });
+  const Annotation a = most_objects(data.items);
   const Image image = load_image(a.image_path);
   const Tensor truth = boxes_tensor(a);
 

@@ -30,9 +30,7 @@ int main(int argc, char** argv) try {
   std::filesystem::create_directories(out);
 
   const Dataset data = generate_shapes({out + "/shapes", 10, 3, 256});
-  const Annotation a = *std::max_element(data.items.begin(), data.items.end(), [](const Annotation& x, const Annotation& y) {
-    return x.objects.size() < y.objects.size();
-  });
+  const Annotation a = most_objects(data.items);
   const Image image = load_image(a.image_path);
   const int64_t classes = static_cast<int64_t>(data.classes.size());
   const Tensor truth = boxes_tensor(a), truth_classes = labels_tensor(a);

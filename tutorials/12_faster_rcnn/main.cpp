@@ -30,9 +30,7 @@ int main(int argc, char** argv) try {
 
   const Dataset data = generate_shapes({out + "/shapes", images, 12, 256});
   const Dataset test = read_voc(out + "/shapes", "test", {data.classes});
-  const Annotation shown = *std::max_element(test.items.begin(), test.items.end(), [](const Annotation& a, const Annotation& b) {
-    return a.objects.size() < b.objects.size();
-  });
+  const Annotation shown = most_objects(test.items);
   // The demo's schedule, shortened: the rate drops tenfold for the last quarter.
   TrainOptions o;
   o.config = load_config(config_path, {"train.iterations=" + std::to_string(iterations),
