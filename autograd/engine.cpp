@@ -1,6 +1,7 @@
 // The backward engine and the autograd half of Tensor. Backward visits the graph in topological
 // order found iteratively (no recursion, deterministic), runs each node's backward function once,
-// sums the gradients reaching each node, and accumulates into the leaves' .grad.
+// sums the gradients reaching each node, and accumulates into the leaves' .grad, telling the caller
+// (when asked) as each leaf's gradient is complete.
 #include <unordered_map>
 
 #include "autograd/node.h"
@@ -35,32 +36,35 @@ void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad, bool only_holder
   leaf.grad = sum.impl_ptr();
 }
 
-}  // namespace
-
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  check(requires_grad(), "backward: the tensor ", shape_str(shape()),
+void run_backward(const Tensor& output, const Tensor& gradient, bool retain_graph,
+                  const std::function<void(Tensor& leaf)>& leaf_done) {
+  check(output.requires_grad(), "backward: the tensor ", shape_str(output.shape()),
         " does not require grad (no input of the computation had requires_grad set)");
   Tensor seed = gradient;
   if (!seed.defined()) {
-    check(numel() == 1, "backward: a gradient can only be implied for a single-element output; this one has shape ",
-          shape_str(shape()), ", so pass backward(gradient)");
-    seed = ones(shape(), options());
+    check(output.numel() == 1, "backward: a gradient can only be implied for a single-element output; this one has shape ",
+          shape_str(output.shape()), ", so pass backward(gradient)");
+    seed = ones(output.shape(), output.options());
   }
-  check_grad_matches(seed, shape(), dtype(), device(), "the output");
+  check_grad_matches(seed, output.shape(), output.dtype(), output.device(), "the output");
   NoGradGuard no_grad;
-  if (!grad_fn()) {
-    accumulate_into_leaf(impl(), seed, false);
+  if (!output.grad_fn()) {
+    accumulate_into_leaf(output.impl(), seed, false);
+    Tensor leaf = output;
+    if (leaf_done) leaf_done(leaf);
     return;
   }
 
-  // Count, for every node reachable from the output, how many edges lead into it.
+  // Count, for every node and leaf reachable from the output, how many edges lead into it.
   std::unordered_map<Node*, int> pending_uses;
-  std::vector<Node*> stack{grad_fn().get()};
-  pending_uses[grad_fn().get()] = 0;
+  std::unordered_map<TensorImpl*, int> pending_leaf_uses;
+  std::vector<Node*> stack{output.grad_fn().get()};
+  pending_uses[output.grad_fn().get()] = 0;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     for (const Edge& e : n->inputs) {
+      if (e.leaf) ++pending_leaf_uses[e.leaf.get()];
       if (!e.node) continue;
       auto [it, first_visit] = pending_uses.try_emplace(e.node.get(), 0);
       ++it->second;
@@ -69,8 +73,8 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   }
 
   // Run nodes once all their consumers have passed their gradient on (Kahn's algorithm).
-  std::unordered_map<Node*, Tensor> grads{{grad_fn().get(), seed}};
-  std::vector<Node*> ready{grad_fn().get()};
+  std::unordered_map<Node*, Tensor> grads{{output.grad_fn().get(), seed}};
+  std::vector<Node*> ready{output.grad_fn().get()};
   while (!ready.empty()) {
     Node* n = ready.back();
     ready.pop_back();
@@ -92,11 +96,24 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
           if (!fresh) it->second = add_same_shape(it->second, gi);
         }
         if (--pending_uses[e.node.get()] == 0) ready.push_back(e.node.get());
-      } else if (e.leaf && gi.defined()) {
-        accumulate_into_leaf(*e.leaf, gi, true);
+      } else if (e.leaf) {
+        if (gi.defined()) accumulate_into_leaf(*e.leaf, gi, true);
+        input_grads[i] = Tensor();  // the leaf holds it now, and leaf_done may drop it
+        if (--pending_leaf_uses[e.leaf.get()] == 0 && leaf_done) {
+          Tensor leaf(e.leaf);
+          leaf_done(leaf);
+        }
       }
     }
   }
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const { run_backward(*this, gradient, retain_graph, {}); }
+
+void Tensor::backward(const std::function<void(Tensor& leaf)>& leaf_done) const {
+  run_backward(*this, Tensor(), false, leaf_done);
 }
 
 Tensor& Tensor::requires_grad_(bool on) {

@@ -44,6 +44,11 @@ inline bool should_record(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+// What an op keeps for backward: the detached tensor when a gradient formula will read it, else
+// nothing. An activation that no gradient needs is then freed after the forward pass (a frozen batch
+// norm's x * scale keeps scale, not x), as PyTorch saves only what the needed gradients use.
+inline Tensor saved_if(bool needed, const Tensor& t) { return needed ? t.detach() : Tensor(); }
+
 // Makes `out` the recorded result of op `name` applied to `inputs`.
 void record(const char* name, const std::vector<Tensor>& inputs, Tensor& out, Node::Backward backward);
 

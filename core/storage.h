@@ -25,7 +25,16 @@ class Storage {
   Device device_;
 };
 
-// Bytes of host memory freed by tensors and kept for reuse (core/block_cache.h).
+// Host memory of tensors: what live tensors hold, the most they held since the last reset_host_peak(),
+// and what freed tensors left cached for reuse (core/block_cache.h). In size classes, so a little
+// above the tensors' own bytes; the process's resident set adds the program and its libraries.
+struct HostMemory {
+  size_t in_use = 0;
+  size_t peak_in_use = 0;
+  size_t cached = 0;
+};
+HostMemory host_memory();
+void reset_host_peak();
 size_t host_cached_bytes();
 // Gives the cached host blocks back to the system: after building a large model, whose initialisation's
 // temporaries would otherwise stay cached (and resident) without a tensor of their size to serve.

@@ -4,6 +4,7 @@
 // There are no hidden strides: every element of a tensor of shape (d0, ..., dk) sits at the
 // row-major offset of its index, so kernels need only the shape.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -87,6 +88,12 @@ class Tensor {
   bool is_leaf() const { return impl().grad_fn == nullptr; }
   Tensor detach() const;  // shares the data, forgets the graph
   void backward(const Tensor& gradient = {}, bool retain_graph = false) const;
+  // The same, handing each leaf to leaf_done as soon as its gradient is complete (every op that used it
+  // has passed its share on). An optimizer can update that parameter there and drop its gradient while
+  // the rest of the pass runs, so the largest gradients never exist at once (PyTorch 2.1's
+  // register_post_accumulate_grad_hook). The ops still to run have not used the leaf, so changing it in
+  // place is safe unless a copy made with detach() shares its data.
+  void backward(const std::function<void(Tensor& leaf)>& leaf_done) const;
 
   std::string str() const;
   TensorImpl& impl() const;

@@ -52,7 +52,7 @@ BlockCache& device_cache(int device) {
           }
           return p;
         },
-        [](void* p) { cudaFree(p); }, ~size_t(0));
+        [](void* p, size_t) { cudaFree(p); }, BlockCache::Keep::Everything);
   return *cache;
 }
 

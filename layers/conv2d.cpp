@@ -57,11 +57,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
   if (should_record({&x, &weight, &bias})) {
     const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.defined() && bias.requires_grad();
     record("conv2d", {x, weight, bias}, y,
-           [x = x.detach(), w = weight.detach(), has_bias = bias.defined(), g, need_x, need_w, need_b](
-               const Tensor& gy) -> std::vector<Tensor> {
+           [x = saved_if(need_w || need_b, x), w = weight.detach(), x_shape = x.shape(), has_bias = bias.defined(), g,
+            need_x, need_w, need_b](const Tensor& gy) -> std::vector<Tensor> {
              Tensor gx, gw, gb;
              if (need_x) {
-               gx = Tensor::empty(x.shape(), x.options());
+               gx = Tensor::empty(x_shape, gy.options());
                RCNN_KERNEL(gy.device(), conv2d_backward_input, gy, w, g, gx);
              }
              if (need_w || need_b) {

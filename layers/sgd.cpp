@@ -17,8 +17,11 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options) : groups_(std::move
   check(options.lr >= 0 && options.momentum >= 0 && options.weight_decay >= 0, "SGD: lr ", options.lr,
         ", momentum ", options.momentum, ", weight decay ", options.weight_decay, " must not be negative");
   for (const auto& g : groups_) {
-    for (const auto& [name, p] : g.params)
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      const auto& [name, p] = g.params[i];
       check(p.is_leaf() && is_floating(p.dtype()), "SGD: '", name, "' is not a floating-point leaf tensor");
+      position_[&p.impl()] = {velocity_.size(), i};
+    }
     velocity_.emplace_back(g.params.size());
   }
 }
@@ -29,20 +32,26 @@ void SGD::zero_grad() {
 }
 
 void SGD::step() {
+  for (size_t gi = 0; gi < groups_.size(); ++gi)
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i) update(gi, i);
+}
+
+void SGD::step(const Tensor& param) {
+  auto it = position_.find(&param.impl());
+  if (it != position_.end()) update(it->second.first, it->second.second);
+}
+
+void SGD::update(size_t gi, size_t i) {
   NoGradGuard no_grad;
-  for (size_t gi = 0; gi < groups_.size(); ++gi) {
-    const ParamGroup& group = groups_[gi];
-    for (size_t i = 0; i < group.params.size(); ++i) {
-      const Tensor& p = group.params[i].second;
-      const Tensor g = p.grad();
-      if (!g.defined()) continue;
-      Tensor& v = velocity_[gi][i];
-      const bool first = !v.defined();  // PyTorch starts the buffer at the (decayed) gradient
-      if (first) v = Tensor::empty(p.shape(), p.options());
-      RCNN_KERNEL(p.device(), sgd_update, p, g, v, options_.lr * group.lr_scale, options_.momentum, group.weight_decay,
-                  first);
-    }
-  }
+  const ParamGroup& group = groups_[gi];
+  const Tensor& p = group.params[i].second;
+  const Tensor g = p.grad();
+  if (!g.defined()) return;
+  Tensor& v = velocity_[gi][i];
+  const bool first = !v.defined();  // PyTorch starts the buffer at the (decayed) gradient
+  if (first) v = Tensor::empty(p.shape(), p.options());
+  RCNN_KERNEL(p.device(), sgd_update, p, g, v, options_.lr * group.lr_scale, options_.momentum, group.weight_decay,
+              first);
 }
 
 NamedTensors SGD::state() const {

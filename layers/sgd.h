@@ -4,6 +4,8 @@
 // Parameter groups carry their own lr scale and weight decay, e.g. py-faster-rcnn's biases with
 // twice the learning rate and no weight decay.
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -30,6 +32,9 @@ class SGD {
 
   void zero_grad();
   void step();  // parameters without a gradient are skipped
+  // Updates one parameter from its gradient, e.g. from backward's leaf_done as soon as the gradient is
+  // complete (core/tensor.h); a tensor the optimizer does not hold is left alone.
+  void step(const Tensor& param);
   double lr() const { return options_.lr; }
   void set_lr(double lr) { options_.lr = lr; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -39,8 +44,10 @@ class SGD {
   void load_state(const NamedTensors& state);
 
  private:
+  void update(size_t group, size_t index);
   std::vector<ParamGroup> groups_;
   SGDOptions options_;
+  std::unordered_map<const TensorImpl*, std::pair<size_t, size_t>> position_;  // parameter -> (group, index)
   std::vector<std::vector<Tensor>> velocity_;  // per group, per parameter; undefined until first step
 };
 

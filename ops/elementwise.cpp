@@ -52,8 +52,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Mul, "mul", a, b);
   if (should_record({&a, &b}))
     record("mul", {a, b}, out,
-           [a = a.detach(), b = b.detach(), need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& g) -> Grads {
-             return {need_a ? sum_to(g * b, a.shape()) : Tensor(), need_b ? sum_to(g * a, b.shape()) : Tensor()};
+           [a = saved_if(b.requires_grad(), a), b = saved_if(a.requires_grad(), b), a_shape = a.shape(),
+            b_shape = b.shape()](const Tensor& g) -> Grads {
+             return {b.defined() ? sum_to(g * b, a_shape) : Tensor(), a.defined() ? sum_to(g * a, b_shape) : Tensor()};
            });
   return out;
 }
@@ -62,9 +63,10 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(BinaryOp::Div, "div", a, b);
   if (should_record({&a, &b}))
     record("div", {a, b}, out,
-           [a = a.detach(), b = b.detach(), need_a = a.requires_grad(), need_b = b.requires_grad()](const Tensor& g) -> Grads {
+           [a = saved_if(b.requires_grad(), a), b = b.detach(), a_shape = a.shape(), need_a = a.requires_grad()](
+               const Tensor& g) -> Grads {
              Tensor ga = g / b;
-             return {need_a ? sum_to(ga, a.shape()) : Tensor(), need_b ? sum_to(neg(ga * a / b), b.shape()) : Tensor()};
+             return {need_a ? sum_to(ga, a_shape) : Tensor(), a.defined() ? sum_to(neg(ga * a / b), b.shape()) : Tensor()};
            });
   return out;
 }
@@ -163,13 +165,14 @@ Tensor relu(const Tensor& x) {
 }
 
 // clamp(x, 0, 6), but the gradient passes only where 0 < x < 6, as PyTorch's hardtanh (clamp lets it
-// through at the bounds too).
+// through at the bounds too). 0 < x < 6 exactly where 0 < y < 6, so backward keeps the output, which
+// the next layer keeps anyway, rather than a second tensor of the same size.
 Tensor relu6(const Tensor& x) {
   check_floating("relu6", x);
   Tensor out = unary_forward(UnaryOp::Clamp, x, 0, 6);
   if (should_record({&x}))
-    record("relu6", {x}, out, [x = x.detach()](const Tensor& g) -> Grads {
-      return {g * gt(x, scalar_like(x, 0)) * lt(x, scalar_like(x, 6))};
+    record("relu6", {x}, out, [y = out.detach()](const Tensor& g) -> Grads {
+      return {g * gt(y, scalar_like(y, 0)) * lt(y, scalar_like(y, 6))};
     });
   return out;
 }

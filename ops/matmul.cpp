@@ -39,11 +39,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   Tensor out = gemm(a, ta, b, tb);
   if (should_record({&a, &b}))
     record("matmul", {a, b}, out,
-           [a = a.detach(), b = b.detach(), ta, tb, need_a = a.requires_grad(), need_b = b.requires_grad()](
-               const Tensor& g) -> std::vector<Tensor> {
+           [a = saved_if(b.requires_grad(), a), b = saved_if(a.requires_grad(), b), a_shape = a.shape(),
+            b_shape = b.shape(), ta, tb](const Tensor& g) -> std::vector<Tensor> {
              Tensor ga, gb;  // only the GEMMs whose result is needed
-             if (need_a) ga = sum_to(ta ? gemm(b, tb, g, true) : gemm(g, false, b, !tb), a.shape());
-             if (need_b) gb = sum_to(tb ? gemm(g, true, a, ta) : gemm(a, !ta, g, false), b.shape());
+             if (b.defined()) ga = sum_to(ta ? gemm(b, tb, g, true) : gemm(g, false, b, !tb), a_shape);
+             if (a.defined()) gb = sum_to(tb ? gemm(g, true, a, ta) : gemm(a, !ta, g, false), b_shape);
              return {ga, gb};
            });
   return out;

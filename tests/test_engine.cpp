@@ -1,4 +1,9 @@
 // autograd/: the engine on graphs whose gradients are known by hand.
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "autograd/node.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
@@ -29,6 +34,20 @@ TEST_CASE("gradients accumulate across backward calls until zeroed") {
   CHECK_FALSE(w.grad().defined());
   sum(w).backward();
   check_values(w.grad(), {1, 1});
+}
+
+TEST_CASE("backward(leaf_done) hands over each leaf once, when every use has added its gradient") {
+  Tensor w = tensor({3.0}).requires_grad_(), b = tensor({1.0}).requires_grad_(), unused = tensor({5.0}).requires_grad_();
+  Tensor y = exp(w * w) * b + w * 2.0;  // w is used three times, b once
+  std::vector<std::pair<std::string, double>> done;
+  y.backward([&](Tensor& leaf) { done.emplace_back(leaf.same(w) ? "w" : leaf.same(b) ? "b" : "?", leaf.grad().item()); });
+  REQUIRE(done.size() == 2);  // `unused` is not in the graph
+  for (const auto& [name, grad] : done) {
+    if (name == "w") CHECK(grad == doctest::Approx(2 * 3 * std::exp(9.0) + 2));  // complete: all three uses
+    if (name == "b") CHECK(grad == doctest::Approx(std::exp(9.0)));
+  }
+  CHECK(done[0].first != done[1].first);
+  CHECK_FALSE(unused.grad().defined());
 }
 
 TEST_CASE("leaves' gradients never share memory, though an op hands one tensor to two inputs") {

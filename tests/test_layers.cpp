@@ -154,6 +154,35 @@ TEST_CASE("SGD: momentum, weight decay and parameter groups follow PyTorch's upd
   CHECK(sgd.state().size() == 2);
 }
 
+TEST_CASE("SGD stepping each parameter inside backward (its gradient then dropped) gives the same numbers") {
+  Generator gen_a(3), gen_b(3);
+  nn::Sequential a({std::make_shared<nn::Linear>(4, 8, true, gen_a), std::make_shared<nn::ReLU>(),
+                    std::make_shared<nn::Linear>(8, 2, true, gen_a)});
+  nn::Sequential b({std::make_shared<nn::Linear>(4, 8, true, gen_b), std::make_shared<nn::ReLU>(),
+                    std::make_shared<nn::Linear>(8, 2, true, gen_b)});
+  optim::SGD after(optim::weight_and_bias_groups(a, 1e-2), {0.1, 0.9, 0});
+  optim::SGD inside(optim::weight_and_bias_groups(b, 1e-2), {0.1, 0.9, 0});
+  Generator data(7);
+  for (int step = 0; step < 3; ++step) {
+    const Tensor x = randn({5, 4}, data);
+    after.zero_grad();
+    sum(a.forward(x) * a.forward(x)).backward();  // every parameter used twice
+    after.step();
+    inside.zero_grad();
+    sum(b.forward(x) * b.forward(x)).backward([&](Tensor& p) {
+      inside.step(p);
+      p.zero_grad();
+    });
+  }
+  const NamedTensors pa = a.named_parameters(), pb = b.named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    CAPTURE(pa[i].first);
+    CHECK(pa[i].second.to_vector<float>() == pb[i].second.to_vector<float>());  // bit for bit
+    CHECK_FALSE(pb[i].second.grad().defined());
+  }
+}
+
 TEST_CASE("weight_and_bias_groups, StepLR and gradient clipping") {
   nn::Linear fc(3, 2);
   auto groups = optim::weight_and_bias_groups(fc, 5e-4);

@@ -1,5 +1,8 @@
 // core/: Tensor, factories, conversions, element access, errors.
 #include <cstdlib>
+#include <map>
+#include <set>
+#include <vector>
 
 #include "core/block_cache.h"
 #include "core/rng.h"
@@ -94,27 +97,82 @@ TEST_CASE("bad arguments raise errors that name the op and the shapes") {
   CHECK_THROWS_AS(Tensor().shape(), Error);
 }
 
-TEST_CASE("host memory: freed blocks are cached by size class and handed out again, to sizes up to half theirs") {
+TEST_CASE("host memory: freed blocks are cached by size class and handed out again") {
   CHECK(BlockCache::size_class(1) == 512);
   CHECK(BlockCache::size_class(1000) == 1024);
-  CHECK(BlockCache::size_class((1 << 20) + 1) == (1 << 20) + (1 << 17));  // steps of 1/8 above 1 MiB
+  CHECK(BlockCache::size_class((1 << 20) + 1) == (1 << 20) + (1 << 15));  // steps of 1/32 above 1 MiB
+  CHECK(BlockCache::size_class(size_t(245) << 20) == size_t(248) << 20);
   const void* first = nullptr;
   {
     Tensor t = zeros({3 << 20});  // 12 MiB
     first = t.raw();
   }
-  const size_t cached = host_cached_bytes();
+  const size_t cached = host_memory().cached;
   CHECK(cached >= (size_t(12) << 20));
   Tensor again = zeros({3 << 20});
   CHECK(again.raw() == first);  // the same block, no new allocation
-  CHECK(host_cached_bytes() == cached - BlockCache::size_class(size_t(12) << 20));
-  const void* reused = again.raw();
-  again = Tensor();
-  Tensor smaller = zeros({2 << 20});  // 8 MiB: a cached block of up to twice its size serves it
-  CHECK(smaller.raw() == reused);
-  smaller = Tensor();
-  Tensor much_smaller = zeros({1 << 20});  // 4 MiB: the 12 MiB block is more than twice too big
-  CHECK(much_smaller.raw() != reused);
+  CHECK(host_memory().cached == cached - BlockCache::size_class(size_t(12) << 20));
+}
+
+TEST_CASE("host memory: the cache keeps no more than was ever live at once, returning the smallest block that makes room") {
+  for (const auto keep : {BlockCache::Keep::UpToPeakInUse, BlockCache::Keep::Everything}) {
+    std::map<void*, size_t> system;  // what the system has handed out and not been given back
+    BlockCache cache(
+        [&](size_t n) {
+          void* p = std::malloc(n);
+          system[p] = n;
+          return p;
+        },
+        [&](void* p, size_t) {
+          system.erase(p);
+          std::free(p);
+        },
+        keep);
+    const size_t MiB = size_t(1) << 20;
+    void* a = cache.allocate(4 * MiB);
+    void* b = cache.allocate(4 * MiB);  // 8 MiB live at once
+    cache.release(a);
+    cache.release(b);
+    void* c = cache.allocate(3 * MiB);
+    CHECK(c == b);  // the most recently freed block of up to twice the size asked for
+    void* small = cache.allocate(1 * MiB);  // a miss: a is more than twice too big
+    // Keeping to the peak, 4 live + 4 cached + 1 would pass the 8 MiB once live: a goes back.
+    CHECK(system.count(a) == (keep == BlockCache::Keep::Everything ? 1 : 0));
+    cache.release(small);
+    void* d = cache.allocate(6 * MiB);  // a miss again, and small, cached, goes back
+    CHECK(cache.bytes_in_use() == 10 * MiB);
+    CHECK(cache.peak_bytes_in_use() == 10 * MiB);
+    if (keep == BlockCache::Keep::UpToPeakInUse) {
+      CHECK(system.size() == 2);
+      CHECK(cache.cached_bytes() == 0);
+    } else {
+      CHECK(system.size() == 4);
+      CHECK(cache.cached_bytes() == 5 * MiB);
+    }
+    cache.empty();
+    CHECK(system.size() == 2);  // the live blocks stay
+    cache.release(c);
+    cache.release(d);
+    cache.empty();
+    CHECK(system.empty());
+  }
+  // Which blocks make room: the smallest that covers the shortfall, else the largest, and on.
+  std::set<size_t> returned;
+  BlockCache cache([](size_t n) { return std::malloc(n); },
+                   [&](void* p, size_t n) {
+                     returned.insert(n >> 20);
+                     std::free(p);
+                   },
+                   BlockCache::Keep::UpToPeakInUse);
+  void* live = cache.allocate(size_t(20) << 20);
+  std::vector<void*> blocks;
+  for (size_t mib : {2, 8, 3, 1}) blocks.push_back(cache.allocate(mib << 20));  // 34 MiB live at once
+  for (void* b : blocks) cache.release(b);
+  void* big = cache.allocate(size_t(9) << 20);  // 20 live + 14 cached + 9 pass 34 by 9: 8 (largest), then 1
+  CHECK(returned == std::set<size_t>{1, 8});
+  cache.release(big);
+  cache.release(live);
+  cache.empty();
 }
 
 TEST_CASE("moving to a GPU fails clearly when there is none") {
