@@ -1,6 +1,7 @@
 #include "core/block_cache.h"
 
 #include <algorithm>
+#include <iterator>
 #include <new>
 
 #include "core/error.h"

@@ -1,5 +1,7 @@
 #include "detection/evaluate.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -8,28 +10,34 @@
 
 namespace rcnn {
 
-std::vector<Detection> detect_dataset(FasterRcnn& model, const Dataset& data, bool progress, int64_t* unreadable) {
+DetectionRun detect_dataset(FasterRcnn& model, const Dataset& data, bool progress) {
   model.eval();
   Loader loader(data, loader_options(model.config, /*training=*/false));
   loader.start_epoch(0);
-  std::vector<Detection> detections;
+  DetectionRun run;
+  std::vector<double> seconds;
   ProgressBar bar("detect", static_cast<int64_t>(data.items.size()), "img");
   Sample sample;
-  int64_t done = 0, skipped = 0;
+  int64_t done = 0;
   while (loader.next(sample)) {
     ++done;
     if (!sample.error.empty()) {
       std::cerr << "\nwarning: skipped image " << sample.id << ": " << sample.error << "\n";
-      ++skipped;
+      ++run.unreadable;
       continue;
     }
+    const auto start = std::chrono::steady_clock::now();
     const std::vector<Detection> found = model.detect(sample);
-    detections.insert(detections.end(), found.begin(), found.end());
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    run.detections.insert(run.detections.end(), found.begin(), found.end());
     if (progress) bar.update(done);
   }
   if (progress) bar.finish();
-  if (unreadable) *unreadable = skipped;
-  return detections;
+  if (!seconds.empty()) {
+    std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
+    run.median_seconds = seconds[seconds.size() / 2];
+  }
+  return run;
 }
 
 Dataset class_agnostic(const Dataset& ground_truth) {
@@ -46,7 +54,9 @@ DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::s
   check(!e.ground_truth.items.empty(), o.data_dir, ": split '", o.split, "' has no images to evaluate on");
   check(e.ground_truth.classes == classes, o.data_dir, " has other classes than the detector was trained on");
   // The annotations give the images too (a missing one is skipped with a warning, its objects missed).
-  e.detections = detect_dataset(model, e.ground_truth, o.progress);
+  DetectionRun run = detect_dataset(model, e.ground_truth, o.progress);
+  e.detections = std::move(run.detections);
+  e.median_detect_seconds = run.median_seconds;
   if (model.config.mode == "rpn") e.ground_truth = class_agnostic(e.ground_truth);
   e.scores = evaluate_voc(e.ground_truth, e.detections, o.use_07_metric);
   if (!o.out_dir.empty()) {

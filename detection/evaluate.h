@@ -10,9 +10,13 @@
 namespace rcnn {
 
 // Every image of `data`, in order, through model.detect (the model in eval mode). Images that cannot
-// be decoded are skipped with a warning and counted in `unreadable`.
-std::vector<Detection> detect_dataset(FasterRcnn& model, const Dataset& data, bool progress = true,
-                                      int64_t* unreadable = nullptr);
+// be decoded are skipped with a warning and counted.
+struct DetectionRun {
+  std::vector<Detection> detections;
+  int64_t unreadable = 0;
+  double median_seconds = 0;  // of model.detect per image; the loader decodes the next images meanwhile
+};
+DetectionRun detect_dataset(FasterRcnn& model, const Dataset& data, bool progress = true);
 
 // What the RPN alone is scored against: every object of class 0, "object".
 Dataset class_agnostic(const Dataset& ground_truth);
@@ -26,6 +30,7 @@ struct EvaluateOptions {
 struct DetectorEvaluation {
   VocEvaluation scores;
   std::vector<Detection> detections;
+  double median_detect_seconds = 0;  // per image, decoding apart
   Dataset ground_truth;  // as scored (class-agnostic for an RPN)
 };
 // classes: the detector's (its checkpoint's); the split's annotations must use the same.

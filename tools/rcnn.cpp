@@ -10,6 +10,7 @@
 //       drawn detections and one JSON file per image
 // Every error ends the program with one line on stderr and a non-zero exit code.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -128,7 +129,8 @@ void add_eval_command(CLI::App& app) {
       e.out_dir = !o->out.empty() ? o->out : (std::filesystem::path(checkpoint_path(o->checkpoint)).parent_path() / "eval").string();
       e.use_07_metric = o->metric == "07";
       const DetectorEvaluation r = evaluate_detector(*d.model, d.info.classes, e);
-      std::cout << "iteration " << d.info.iteration << ", " << r.ground_truth.items.size() << " images, "
+      std::cout << "iteration " << d.info.iteration << ", " << r.ground_truth.items.size() << " images ("
+                << static_cast<int64_t>(std::lround(r.median_detect_seconds * 1000)) << " ms each, the median, decoding apart), "
                 << r.detections.size() << " detections; results and PR curves in " << e.out_dir << "\n"
                 << format_evaluation(r.scores);
       return;
