@@ -8,8 +8,8 @@
 
 namespace rcnn {
 
-BlockCache::BlockCache(RawAllocate allocate, RawFree free, Keep keep)
-    : raw_allocate_(std::move(allocate)), raw_free_(std::move(free)), keep_(keep) {}
+BlockCache::BlockCache(RawAllocate allocate, RawFree free, Keep keep, size_t smallest_returned)
+    : raw_allocate_(std::move(allocate)), raw_free_(std::move(free)), keep_(keep), smallest_returned_(smallest_returned) {}
 
 size_t BlockCache::size_class(size_t bytes) {
   if (bytes <= 512) return 512;
@@ -55,20 +55,25 @@ void* BlockCache::take_cached(size_t size) {
 
 // Returns cached blocks until `bytes` are freed: the smallest block that covers what is left, or else
 // the largest. Few blocks go, and the large ones a step reuses (fc6's gradient) stay while small ones
-// of sizes the last image needed can cover it.
+// of sizes the last image needed can cover it. Blocks below smallest_returned stay: malloc would keep
+// them resident anyway.
 void BlockCache::make_room(size_t bytes) {
-  while (bytes > 0 && !free_.empty()) {
-    auto it = free_.lower_bound(bytes);
+  while (bytes > 0 && !free_.empty() && free_.rbegin()->first >= smallest_returned_) {
+    auto it = free_.lower_bound(std::max(bytes, smallest_returned_));
     if (it == free_.end()) it = std::prev(free_.end());
-    void* p = it->second.back();
-    it->second.pop_back();
-    const size_t size = it->first;
-    if (it->second.empty()) free_.erase(it);
-    size_of_.erase(p);
-    cached_ -= size;
-    raw_free_(p, size);
-    bytes -= std::min(bytes, size);
+    bytes -= std::min(bytes, it->first);
+    free_block(it);
   }
+}
+
+void BlockCache::free_block(std::map<size_t, std::vector<void*>>::iterator same_size) {
+  void* p = same_size->second.back();
+  const size_t size = same_size->first;
+  same_size->second.pop_back();
+  if (same_size->second.empty()) free_.erase(same_size);
+  size_of_.erase(p);
+  cached_ -= size;
+  raw_free_(p, size);
 }
 
 void BlockCache::release(void* ptr) {
@@ -86,7 +91,9 @@ void BlockCache::empty() {
   empty_locked();
 }
 
-void BlockCache::empty_locked() { make_room(cached_); }  // every cached block
+void BlockCache::empty_locked() {
+  while (!free_.empty()) free_block(free_.begin());
+}
 
 size_t BlockCache::bytes_in_use() const {
   std::lock_guard<std::mutex> lock(mutex_);
