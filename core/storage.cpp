@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <new>
 #include <string>
 
@@ -45,8 +46,10 @@ BlockCache& host_cache() {
     if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, kMapped);
     // Keeping to the peak costs time where a step's phases need blocks of different sizes (TinyNet's
     // step: 57 ms instead of 49); RCNN_HOST_CACHE=all keeps every freed block, as the GPU does.
-    const char* keep = std::getenv("RCNN_HOST_CACHE");
-    const bool all = keep && std::string(keep) == "all";
+    const std::string keep = std::getenv("RCNN_HOST_CACHE") ? std::getenv("RCNN_HOST_CACHE") : "peak";
+    const bool all = keep == "all";
+    if (!all && keep != "peak")
+      std::cerr << "warning: RCNN_HOST_CACHE=" << keep << " is neither 'all' nor 'peak'; keeping to the peak\n";
     return new BlockCache(allocate_host, free_host, all ? BlockCache::Keep::Everything : BlockCache::Keep::UpToPeakInUse,
                           kMapped);
   }();
