@@ -64,7 +64,7 @@ void run_backward(const Tensor& output, const Tensor& gradient, bool retain_grap
     Node* n = stack.back();
     stack.pop_back();
     for (const Edge& e : n->inputs) {
-      if (e.leaf) ++pending_leaf_uses[e.leaf.get()];
+      if (e.leaf && leaf_done) ++pending_leaf_uses[e.leaf.get()];  // only a caller who asked needs them
       if (!e.node) continue;
       auto [it, first_visit] = pending_uses.try_emplace(e.node.get(), 0);
       ++it->second;
@@ -99,7 +99,7 @@ void run_backward(const Tensor& output, const Tensor& gradient, bool retain_grap
       } else if (e.leaf) {
         if (gi.defined()) accumulate_into_leaf(*e.leaf, gi, true);
         input_grads[i] = Tensor();  // the leaf holds it now, and leaf_done may drop it
-        if (--pending_leaf_uses[e.leaf.get()] == 0 && leaf_done) {
+        if (leaf_done && --pending_leaf_uses[e.leaf.get()] == 0) {
           Tensor leaf(e.leaf);
           leaf_done(leaf);
         }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/threads.h"
+#include "core/timing.h"
 #include "cuda/runtime.h"
 #include "detection/faster_rcnn.h"
 #include "layers/sgd.h"
@@ -35,11 +36,6 @@ double peak_rss_mib() {
 }
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // Box sides from 1/16 to 1/2 of the image's height: the peer's 16-128 on TinyNet's 256 x 256 (its VGG16
 // setting draws 32-400 on 600 x 1000).

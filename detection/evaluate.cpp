@@ -1,11 +1,11 @@
 #include "detection/evaluate.h"
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "core/progress.h"
+#include "core/timing.h"
 #include "detection/trainer.h"
 
 namespace rcnn {
@@ -33,10 +33,7 @@ DetectionRun detect_dataset(FasterRcnn& model, const Dataset& data, bool progres
     if (progress) bar.update(done);
   }
   if (progress) bar.finish();
-  if (!seconds.empty()) {
-    std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
-    run.median_seconds = seconds[seconds.size() / 2];
-  }
+  run.median_seconds = median(std::move(seconds));
   return run;
 }
 

@@ -75,7 +75,7 @@ FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator&
                                : std::make_shared<RcnnHead>(backbone->channels * size * size, config.rcnn.hidden, classes,
                                                             config.rcnn.dropout, gen));
   }
-  release_host_cache();  // the initialisation's temporaries (fc6's are 25 MB each for TinyNet)
+  release_host_cache();  // what building left cached (initialisers' slices, weights read from files)
 }
 
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
