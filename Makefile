@@ -9,6 +9,7 @@
 #   make bench        conv2d, GEMM, detection blocks and the detector beside PyTorch's / torchvision's
 #   make deps         install the Debian packages the build needs (called by test and demo)
 #   DEBUG=1           -O0 -g          SANITIZE=1    AddressSanitizer + UndefinedBehaviorSanitizer
+#   MPI=0             without MPI even where OpenMPI is installed (one process only)
 # Each configuration builds into its own folder under build/, so switching never mixes objects.
 
 ifeq ($(MAKELEVEL),0)
@@ -40,7 +41,17 @@ ifeq ($(SANITIZE),1)
 endif
 
 CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp \
-  detection/*.cpp detection/kernels/*.cpp)
+  detection/*.cpp detection/kernels/*.cpp distributed/*.cpp)
+# MPI (Debian's OpenMPI, scripts/deps.sh) when it is installed: `mpirun -np N rcnn train` then trains
+# data-parallel. MPI=0 builds a one-process world (distributed/world.h) into its own folder.
+MPI ?= $(shell pkg-config --exists ompi-c && echo 1 || echo 0)
+ifeq ($(MPI),1)
+  CXXFLAGS += -DRCNN_MPI -DOMPI_SKIP_MPICXX $(shell pkg-config --cflags ompi-c)
+  LDLIBS += $(shell pkg-config --libs ompi-c)
+else
+  CORE_SRC := $(filter-out distributed/mpi_world.cpp,$(CORE_SRC))
+  CONFIG := $(CONFIG)-nompi
+endif
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu detection/kernels/*.cu)

@@ -25,6 +25,11 @@ class Generator {
   std::mt19937_64 engine_;
 };
 
+// The seed of item `index` of a stream seeded by `seed` (SplitMix64 of both, so neighbouring items
+// get unrelated streams): a data-parallel run seeds each image's draws with its position in the data
+// order, so they do not depend on which process took the image.
+uint64_t item_seed(uint64_t seed, uint64_t index);
+
 // The process-wide generator used when no other is given.
 Generator& default_generator();
 void manual_seed(uint64_t seed);

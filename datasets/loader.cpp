@@ -49,26 +49,43 @@ void Loader::stop_worker() {
 }
 
 void Loader::start_epoch(int64_t epoch) {
-  stop_worker();
-  // Everything random about the epoch is drawn here, on the caller's thread, from (seed, epoch).
-  Generator gen(options_.seed * 1000003 + static_cast<uint64_t>(epoch));
   const int64_t n = static_cast<int64_t>(data_.items.size());
-  std::vector<int64_t> order = epoch_order(n, options_.shuffle, gen);
-  std::vector<bool> flips(n);
-  for (int64_t i = 0; i < n; ++i) flips[i] = options_.flip && gen.uniform() < 0.5;
-  remaining_ = n;
-  worker_ = std::thread(&Loader::work, this, std::move(order), std::move(flips));
+  start(epoch * n, 1, (epoch + 1) * n);
 }
 
-void Loader::work(std::vector<int64_t> order, std::vector<bool> flips) {
-  for (size_t i = 0; i < order.size(); ++i) {
+void Loader::start_stream(int64_t first, int64_t stride) {
+  check(first >= 0 && stride >= 1, "Loader::start_stream: first ", first, ", stride ", stride);
+  start(first, stride, -1);
+}
+
+void Loader::start(int64_t first, int64_t stride, int64_t end) {
+  stop_worker();
+  remaining_ = end < 0 ? -1 : (end - first + stride - 1) / stride;
+  worker_ = std::thread(&Loader::work, this, first, stride, end);
+}
+
+void Loader::work(int64_t first, int64_t stride, int64_t end) {
+  const int64_t n = static_cast<int64_t>(data_.items.size());
+  int64_t epoch = -1;
+  std::vector<int64_t> order;
+  std::vector<bool> flips;
+  for (int64_t position = first; end < 0 || position < end; position += stride) {
+    if (position / n != epoch) {
+      // Everything random about an epoch comes from (seed, epoch) alone.
+      epoch = position / n;
+      Generator gen(options_.seed * 1000003 + static_cast<uint64_t>(epoch));
+      order = epoch_order(n, options_.shuffle, gen);
+      flips.assign(n, false);
+      for (int64_t i = 0; i < n; ++i) flips[i] = options_.flip && gen.uniform() < 0.5;
+    }
+    const int64_t index = order[position % n];
     Sample s;
     try {
-      s = prepare_sample(data_.items[order[i]], options_, flips[i]);
+      s = prepare_sample(data_.items[index], options_, flips[position % n]);
     } catch (const std::exception& e) {
       if (options_.skip_unreadable) {
         s = Sample{};
-        s.id = data_.items[order[i]].id;
+        s.id = data_.items[index].id;
         s.error = e.what();
       } else {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -82,6 +99,7 @@ void Loader::work(std::vector<int64_t> order, std::vector<bool> flips) {
       changed_.notify_all();
       return;
     }
+    s.position = position;
     std::unique_lock<std::mutex> lock(mutex_);
     changed_.wait(lock, [&] { return stopping_ || queue_.size() < options_.queue_size; });
     if (stopping_) return;
@@ -98,7 +116,7 @@ bool Loader::next(Sample& sample) {
   if (queue_.empty() && error_) std::rethrow_exception(error_);
   sample = std::move(queue_.front());
   queue_.pop_front();
-  --remaining_;
+  if (remaining_ > 0) --remaining_;
   changed_.notify_all();
   return true;
 }

@@ -3,6 +3,9 @@
 // images while the model trains on the current one. The order (shuffled per epoch) and the flips come
 // from the seed, so two runs see the same images in the same order with the same flips; a bounded
 // queue keeps memory flat; destroying the loader stops the thread cleanly.
+// Training reads one endless sequence of positions (position p is image p mod n of epoch p / n's
+// order); a process of a data-parallel run reads every N-th of them (PyTorch's DistributedSampler:
+// across N processes every image is seen once per epoch).
 #include <array>
 #include <condition_variable>
 #include <deque>
@@ -18,6 +21,7 @@ namespace rcnn {
 
 struct Sample {
   std::string id;
+  int64_t position = 0;          // where in the loader's sequence it came (epoch * images + index)
   Tensor image;                  // (3, H, W) normalised, at the network's scale
   std::vector<Box> boxes;        // at the network's scale (flipped with the image)
   std::vector<int64_t> labels;   // class indices
@@ -55,14 +59,19 @@ class Loader {
 
   // Starts epoch `epoch` (its order and flips depend only on the seed and the epoch number).
   void start_epoch(int64_t epoch);
-  // The next sample of the epoch; false when the epoch is over. Rethrows a worker's error
+  // Starts an endless stream at position `first`, then first + stride, first + 2 stride, ...,
+  // crossing epochs.
+  void start_stream(int64_t first, int64_t stride = 1);
+  // The next sample; false when the epoch is over (never for a stream). Rethrows a worker's error
   // (an unreadable image, unless skip_unreadable) here, on the caller's thread.
   bool next(Sample& sample);
   size_t size() const { return data_.items.size(); }
 
  private:
   void stop_worker();
-  void work(std::vector<int64_t> order, std::vector<bool> flips);
+  // Positions first, first + stride, ... below end (-1: no end).
+  void start(int64_t first, int64_t stride, int64_t end);
+  void work(int64_t first, int64_t stride, int64_t end);
 
   const Dataset& data_;
   LoaderOptions options_;
@@ -70,7 +79,7 @@ class Loader {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Sample> queue_;
-  size_t remaining_ = 0;  // samples of this epoch not yet taken by next()
+  int64_t remaining_ = 0;  // samples not yet taken by next() (-1: endless)
   bool stopping_ = false;
   std::exception_ptr error_;
 };

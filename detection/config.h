@@ -59,7 +59,11 @@ struct SolverConfig {
   double weight_decay = 5e-4;
   double bias_lr_factor = 2;     // py-faster-rcnn: biases learn twice as fast ...
   bool bias_weight_decay = false;  // ... and are not decayed
-  int64_t iterations = 70000;    // one image per iteration
+  int64_t iterations = 70000;    // SGD steps (the schedule's milestones count them too)
+  // Images whose gradients a step averages, per process (detectron2's IMS_PER_BATCH / N processes):
+  // a step of a run of N processes is N x images_per_step images. The learning rate is left as set;
+  // the linear rule (Goyal et al. 2017) scales it with the images of a step (docs/training.md).
+  int64_t images_per_step = 1;
   std::vector<int64_t> milestones = {50000};
   double gamma = 0.1;
   int64_t warmup_iterations = 0;  // linear warm-up from warmup_factor x lr (torchvision's references)

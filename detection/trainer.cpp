@@ -2,6 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +17,8 @@
 #include "datasets/generated.h"
 #include "datasets/voc.h"
 #include "detection/detector_checkpoint.h"
+#include "distributed/gradient_reducer.h"
+#include "ops/ops.h"
 #include "layers/sgd.h"
 
 namespace rcnn {
@@ -42,8 +48,8 @@ LoaderOptions loader_options(const DetectorConfig& c, bool training) {
 namespace {
 
 nlohmann::json to_json(const IterationLog& l) {
-  return {{"iteration", l.iteration}, {"loss", l.total},         {"rpn_class", l.rpn_class}, {"rpn_box", l.rpn_box},
-          {"rcnn_class", l.rcnn_class}, {"rcnn_box", l.rcnn_box}, {"lr", l.lr}};
+  return {{"iteration", l.iteration}, {"images", l.images},   {"loss", l.total},         {"rpn_class", l.rpn_class},
+          {"rpn_box", l.rpn_box},     {"rcnn_class", l.rcnn_class}, {"rcnn_box", l.rcnn_box}, {"lr", l.lr}};
 }
 
 // The log's lines up to `iteration` (a resumed run rewrites what came after its checkpoint).
@@ -54,7 +60,8 @@ std::vector<IterationLog> read_log(const std::string& path, int64_t iteration) {
   while (std::getline(in, line)) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("iteration") || j["iteration"].get<int64_t>() > iteration) continue;
-    logs.push_back({j["iteration"], j["loss"], j["rpn_class"], j["rpn_box"], j["rcnn_class"], j["rcnn_box"], j["lr"]});
+    logs.push_back({j["iteration"], j["loss"], j["rpn_class"], j["rpn_box"], j["rcnn_class"], j["rcnn_box"], j["lr"],
+                    j.value("images", j["iteration"].get<int64_t>())});
   }
   return logs;
 }
@@ -71,7 +78,7 @@ void plot_losses(const std::vector<IterationLog>& logs, const std::string& path)
       series[i].y.push_back(values[i]);
     }
   }
-  save_png(line_plot(series, "training losses (mean over each logging window)", "iteration", "loss"), path);
+  save_png(line_plot(series, "training losses (mean over each logging window)", "step", "loss"), path);
 }
 
 // What the progress bar shows after its timings: the last logging window's losses and the rate.
@@ -99,22 +106,113 @@ struct Window {
 
 }  // namespace
 
+namespace {
+
+// FNV-1a: a fingerprint of what every process must agree on before training together.
+uint64_t fingerprint(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// Processes started with other configs, data or splits would average gradients of different models:
+// every rank compares its fingerprint with rank 0's, and all refuse together, naming who differs.
+void check_same_run(distributed::World& world, const DetectorConfig& config, const Dataset& data, const std::string& split) {
+  if (world.size() == 1) return;
+  std::string run = to_yaml(config) + "\nsplit " + split + "\nclasses";
+  for (const std::string& c : data.classes) run += " " + c;
+  for (const Annotation& a : data.items) run += "\n" + a.id;
+  const int64_t mine = static_cast<int64_t>(fingerprint(run));
+  const Tensor root = from_vector<int64_t>({mine}, {1});
+  world.broadcast({root});
+  std::vector<int64_t> differs(static_cast<size_t>(world.size()), 0);
+  differs[static_cast<size_t>(world.rank())] = root.to_vector<int64_t>()[0] != mine;
+  const Tensor all = from_vector(differs, {world.size()});
+  world.all_reduce_sum({all});
+  std::string ranks;
+  const std::vector<int64_t> flags = all.to_vector<int64_t>();
+  for (size_t r = 0; r < flags.size(); ++r)
+    if (flags[r]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  if (!ranks.empty())
+    throw distributed::AgreedError(concat_message(
+        "rank ", ranks, " of ", world.size(), " was started with another config, data set or split than rank 0 ",
+        "(compared: the config with every --set, the split's image list and the class names); give every process ",
+        "the same --config, --set, --data and --split, with the data at the same path on every machine"));
+}
+
+// Every process starts from rank 0's weights, momentum and position in the data (after --resume, only
+// rank 0 has read the checkpoint: the run folder need not exist on other machines).
+void share_state(distributed::World& world, FasterRcnn& model, optim::SGD& optimizer, DetectorInfo& info) {
+  if (world.size() == 1) return;
+  for (const auto& [name, p] : model.named_parameters()) world.broadcast({p});
+  std::map<std::string, Tensor> momentum;
+  for (const auto& [name, v] : optimizer.state()) momentum[name] = v;
+  std::vector<std::pair<std::string, Tensor>> params;
+  for (const optim::ParamGroup& g : optimizer.groups())
+    for (const auto& [name, p] : g.params) params.emplace_back("momentum." + name, p);
+  std::vector<int64_t> has(params.size() + 2);
+  for (size_t i = 0; i < params.size(); ++i) has[i] = momentum.count(params[i].first);
+  has[params.size()] = info.iteration;
+  has[params.size() + 1] = info.position;
+  const Tensor known = from_vector(has, {static_cast<int64_t>(has.size())});
+  world.broadcast({known});
+  has = known.to_vector<int64_t>();
+  info.iteration = has[params.size()];
+  info.position = has[params.size() + 1];
+  NamedTensors state;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!has[i]) continue;
+    auto it = momentum.find(params[i].first);
+    const Tensor v = it != momentum.end() ? it->second : zeros(params[i].second.shape(), params[i].second.options());
+    world.broadcast({v});
+    state.emplace_back(params[i].first, v);
+  }
+  optimizer.load_state(state);
+}
+
+// RCNN_FAULT=RANK:STEP:throw|exit|kill makes that rank fail as STEP begins: how the tests check that
+// every rank stops, with one line naming the cause, when one of them fails (docs/training.md).
+void inject_fault(const distributed::World& world, int64_t step) {
+  const char* spec = std::getenv("RCNN_FAULT");
+  if (!spec) return;
+  int rank = -1;
+  long long at = -1;
+  char kind[16] = {};
+  check(std::sscanf(spec, "%d:%lld:%15s", &rank, &at, kind) == 3, "RCNN_FAULT: '", spec, "' is not RANK:STEP:throw|exit|kill");
+  if (rank != world.rank() || at != step) return;
+  const std::string k = kind;
+  if (k == "exit") std::_Exit(3);
+  if (k == "kill") std::raise(SIGKILL);
+  throw Error(concat_message("a fault injected by RCNN_FAULT=", spec));
+}
+
+// What one process adds to a step, summed over processes in one small all-reduce: the images used,
+// their losses, and whether any process was interrupted or saw outputs that are not finite.
+enum Stat { kImages, kTotal, kRpnClass, kRpnBox, kRcnnClass, kRcnnBox, kInterrupted, kNotFinite, kStats };
+
+}  // namespace
+
 TrainResult train_detector(const TrainOptions& options) {
+  distributed::World& world = distributed::world();
+  const bool leader = world.rank() == 0;  // writes the run's files and the progress bar
   const DetectorConfig& config = options.config;
   const SolverConfig& solver = config.train;
-  fs::create_directories(options.out_dir);
   const std::string checkpoint = (fs::path(options.out_dir) / "checkpoint.safetensors").string();
   const std::string log_path = (fs::path(options.out_dir) / "log.jsonl").string();
   const std::string plot_path = (fs::path(options.out_dir) / "losses.png").string();
-  check(options.resume || !fs::exists(checkpoint), options.out_dir,
-        " already holds a run (checkpoint.safetensors): continue it with --resume, or choose another --out");
-  check(!options.resume || fs::exists(checkpoint), "--resume: ", options.out_dir, " holds no checkpoint to resume from");
+  if (leader) {
+    fs::create_directories(options.out_dir);
+    check(options.resume || !fs::exists(checkpoint), options.out_dir,
+          " already holds a run (checkpoint.safetensors): continue it with --resume, or choose another --out");
+    check(!options.resume || fs::exists(checkpoint), "--resume: ", options.out_dir, " holds no checkpoint to resume from");
+  }
 
   VocReadOptions read_options;
   read_options.classes = read_classes(options.data_dir);
   read_options.missing_image = OnMissingImage::WarnAndSkip;
   const Dataset data = read_voc(options.data_dir, options.split, read_options);
   check(!data.items.empty(), options.data_dir, ": split '", options.split, "' has no images to train on");
+  check_same_run(world, config, data, options.split);
 
   Generator gen(static_cast<uint64_t>(solver.seed));
   FasterRcnn model(config, static_cast<int64_t>(data.classes.size()), gen);
@@ -125,10 +223,14 @@ TrainResult train_detector(const TrainOptions& options) {
                        {solver.lr, solver.momentum, 0});
   DetectorInfo info{config, data.classes, 0, 0};
   std::vector<IterationLog> logs;
-  if (options.resume) {
+  if (options.resume && leader) {
     const DetectorInfo saved = read_detector_info(checkpoint);
-    DetectorConfig same = config;  // how long to train and how often to save may change on resume
+    // How long to train, how often to save, and how a step's images are spread (N x images_per_step:
+    // a run moved from two machines to one keeps its steps with twice the images per process) may
+    // change on resume.
+    DetectorConfig same = config;
     same.train.iterations = saved.config.train.iterations;
+    same.train.images_per_step = saved.config.train.images_per_step;
     same.train.checkpoint_every = saved.config.train.checkpoint_every;
     same.train.log_every = saved.config.train.log_every;
     std::string differences;
@@ -139,104 +241,154 @@ TrainResult train_detector(const TrainOptions& options) {
     info.position = saved.position;
     logs = read_log(log_path, info.iteration);
   }
-  {  // the log as far as the checkpoint, and a readable copy of the config
-    std::ofstream log(log_path, std::ios::trunc);
+  share_state(world, model, optimizer, info);
+  std::ofstream log;
+  if (leader) {  // the log as far as the checkpoint, and a readable copy of the config
+    log.open(log_path, std::ios::trunc);
     for (const IterationLog& l : logs) log << to_json(l).dump() << "\n";
     std::ofstream(fs::path(options.out_dir) / "config.yaml") << to_yaml(config);
   }
-  std::ofstream log(log_path, std::ios::app);
 
   auto save = [&] {
+    if (!leader) return;
     save_checkpoint(checkpoint, model, optimizer, info.iteration, gen, detector_metadata(info));
     plot_losses(logs, plot_path);
   };
 
   install_interrupt_handler();
   const int64_t images = static_cast<int64_t>(data.items.size());
+  const int64_t per_process = solver.images_per_step, step_images = per_process * world.size();
   Loader loader(data, loader_options(config, true));
-  int64_t epoch = info.position / images;
-  loader.start_epoch(epoch);
-  Sample sample;
-  for (int64_t i = 0; i < info.position % images; ++i) loader.next(sample);
+  loader.start_stream(info.position + world.rank(), world.size());
+
+  // Gradients hold sums over the step's images; each is averaged once its sum over processes is in.
+  // Without clipping, a parameter is updated as soon as that is done and its gradient dropped: fc6's
+  // (245 MiB with MobileNetV2's 1280 channels) is gone before the RPN's is made.
+  const bool clipping = solver.max_grad_norm > 0;  // clipping needs every gradient before the first update
+  double mean_scale = 1;
+  std::vector<Tensor> trained;
+  for (const optim::ParamGroup& g : optimizer.groups())
+    for (const auto& [name, p] : g.params) trained.push_back(p);
+  distributed::GradientReducer reducer(world, trained, static_cast<size_t>(options.bucket_mb * (1 << 20)), [&](Tensor& p) {
+    if (mean_scale != 1 && p.grad().defined()) p.grad().copy_(p.grad() * mean_scale);
+    if (clipping) return;
+    optimizer.step(p);
+    p.zero_grad();
+  });
 
   TrainResult result;
   const int64_t start = info.iteration;
-  ProgressBar bar(start > 0 ? "train (resumed at " + std::to_string(start) + ")" : "train", solver.iterations - start, "img");
+  std::string label = start > 0 ? "train (resumed at " + std::to_string(start) + ")" : "train";
+  if (step_images > 1)
+    label += concat_message(", ", step_images, " images a step (", world.size(), world.size() == 1 ? " process" : " processes",
+                            " x ", per_process, ")");
+  ProgressBar bar(label, leader && options.progress ? solver.iterations - start : 0, "step");
   Window window;
+  Sample sample;
   while (info.iteration < solver.iterations) {
-    if (interrupted()) {
-      result.interrupted = true;
-      break;
-    }
-    const auto wait_start = std::chrono::steady_clock::now();
-    const bool more = loader.next(sample);
-    result.waiting_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
-    if (!more) {
-      loader.start_epoch(++epoch);
-      continue;
-    }
-    ++info.position;
-    if (!sample.error.empty()) {
-      ++result.unreadable;
-      std::cerr << "\nwarning: skipped image " << sample.id << " (" << result.unreadable << " so far): " << sample.error << "\n";
-      check(result.unreadable < images, "no image of ", options.data_dir, " '", options.split, "' could be read");
-      continue;
-    }
+    inject_fault(world, info.iteration + 1);
     const double lr = learning_rate(solver, info.iteration);
     optimizer.set_lr(lr);
     optimizer.zero_grad();
-    // A diverging run shows as outputs (FasterRcnn throws NotFinite) or a loss that are not finite.
-    auto diverged = [&](const std::string& what) {
-      return Error(concat_message(
-          "iteration ", info.iteration + 1, " (image ", sample.id, "): ", what, "; training stopped. ",
+    // This process's images of the step, one after another: all but the last go backward at once (their
+    // gradients add up in the parameters); the last waits until the step's sums are known.
+    std::vector<double> stats(kStats, 0.0);
+    DetectorLosses last;
+    std::string failure;  // this process's first non-finite output, for the message
+    for (int64_t k = 0; k < per_process; ++k) {
+      const auto wait_start = std::chrono::steady_clock::now();
+      loader.next(sample);
+      result.waiting_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
+      if (!sample.error.empty()) {
+        ++result.unreadable;
+        std::cerr << "\nwarning: skipped image " << sample.id << " (" << result.unreadable << " so far): " << sample.error << "\n";
+        check(result.unreadable < images, "no image of ", options.data_dir, " '", options.split, "' could be read");
+        continue;
+      }
+      gen.seed(item_seed(static_cast<uint64_t>(solver.seed), static_cast<uint64_t>(sample.position)));
+      DetectorLosses l;
+      try {
+        l = model.losses(sample, gen);  // throws NotFinite where the network's outputs are
+      } catch (const NotFinite& e) {
+        stats[kNotFinite] = 1;
+        failure = concat_message("image ", sample.id, ": ", e.what());
+        break;
+      }
+      const double values[] = {l.total.item(), l.rpn_class.item(), l.rpn_box.item(), l.rcnn_class.item(), l.rcnn_box.item()};
+      for (int v = 0; v < 5; ++v) stats[kTotal + v] += values[v];
+      stats[kImages] += 1;
+      if (!std::isfinite(values[0]) && failure.empty()) failure = concat_message("image ", sample.id, ": the loss is not finite");
+      if (k + 1 < per_process) {
+        l.total.backward();
+      } else {
+        last = l;
+      }
+    }
+    stats[kInterrupted] = interrupted();
+    {
+      const Tensor sums = from_vector(stats, {kStats});
+      world.all_reduce_sum({sums});
+      stats = sums.to_vector<double>();
+    }
+    if (stats[kInterrupted] > 0) {  // the step is dropped: the checkpoint holds the one before
+      result.interrupted = true;
+      break;
+    }
+    const double used = stats[kImages];
+    const IterationLog now{info.iteration + 1, stats[kTotal] / used,     stats[kRpnClass] / used, stats[kRpnBox] / used,
+                           stats[kRcnnClass] / used, stats[kRcnnBox] / used, lr, info.position + step_images};
+    if (stats[kNotFinite] > 0 || (used > 0 && !std::isfinite(now.total))) {
+      if (!leader) throw distributed::AgreedError("training diverged (rank 0 says how)");
+      log << to_json(now).dump() << "\n";
+      throw distributed::AgreedError(concat_message(
+          "step ", now.iteration, " (images ", info.position + 1, "-", now.images, "): ",
+          stats[kNotFinite] > 0 ? "the network's outputs are not finite" : "the loss is not finite",
+          failure.empty() ? "" : " (" + failure + ")",
+          std::isfinite(now.total) ? "" : concat_message(" (rpn class ", now.rpn_class, ", rpn box ", now.rpn_box, ", rcnn class ",
+                                                         now.rcnn_class, ", rcnn box ", now.rcnn_box, ")"),
+          "; training stopped. ",
           fs::exists(checkpoint) ? "The last good checkpoint is " + checkpoint + " (iteration " +
                                        std::to_string(read_detector_info(checkpoint).iteration) + ")"
                                  : std::string("No checkpoint was saved yet"),
           ". A lower learning rate (--set train.lr=...) or gradient clipping (--set train.max_grad_norm=10) may help."));
-    };
-    DetectorLosses l;
-    try {
-      l = model.losses(sample, gen);
-    } catch (const NotFinite& e) {
-      throw diverged(e.what());
     }
-    const IterationLog now{info.iteration + 1, l.total.item(), l.rpn_class.item(), l.rpn_box.item(),
-                           l.rcnn_class.item(), l.rcnn_box.item(), lr};
-    if (!std::isfinite(now.total)) {
-      log << to_json(now).dump() << "\n";
-      throw diverged(concat_message("the loss is not finite (rpn class ", now.rpn_class, ", rpn box ", now.rpn_box,
-                                    ", rcnn class ", now.rcnn_class, ", rcnn box ", now.rcnn_box, ")"));
+    info.position = now.images;
+    if (used == 0) continue;  // every image of the step was unreadable: nothing to learn from
+    mean_scale = 1 / used;
+    if (last.total.defined()) {
+      if (clipping) {
+        last.total.backward();
+      } else {
+        last.total.backward([&](Tensor& param) { reducer.ready(param); });
+      }
+      last = {};
     }
-    if (solver.max_grad_norm > 0) {  // clipping needs every gradient before the first update
-      l.total.backward();
-      optim::clip_grad_norm(model.parameters(), solver.max_grad_norm);
+    reducer.finish_step();
+    if (clipping) {
+      optim::clip_grad_norm(trained, solver.max_grad_norm);
       optimizer.step();
-    } else {
-      // Each parameter is updated as soon as its gradient is complete, and the gradient dropped: fc6's
-      // (245 MiB with MobileNetV2's 1280 channels) is gone before the RPN's is made. The same numbers.
-      l.total.backward([&](Tensor& param) {
-        optimizer.step(param);
-        param.zero_grad();
-      });
     }
     info.iteration = now.iteration;
     window.add(now);
-    if (info.iteration % solver.log_every == 0 || info.iteration == solver.iterations) {
+    if (leader && (info.iteration % solver.log_every == 0 || info.iteration == solver.iterations)) {
       logs.push_back(window.mean(info.iteration, lr));
+      logs.back().images = info.position;
       log << to_json(logs.back()).dump() << std::endl;
       window = {};
     }
     if (options.on_iteration) options.on_iteration(model, now);
     if (info.iteration % solver.checkpoint_every == 0) save();
-    if (options.progress) bar.update(info.iteration - start, progress_text(logs.empty() ? now : logs.back()));
+    if (leader && options.progress) bar.update(info.iteration - start, progress_text(logs.empty() ? now : logs.back()));
   }
   save();
-  if (options.progress) {
-    const std::string last = logs.empty() ? std::string() : progress_text(logs.back());
-    bar.stop(info.iteration - start, result.interrupted ? "interrupted; " + last : last);
+  if (leader && options.progress) {
+    const std::string last_text = logs.empty() ? std::string() : progress_text(logs.back());
+    bar.stop(info.iteration - start, result.interrupted ? "interrupted; " + last_text : last_text);
   }
   result.iterations = info.iteration;
+  result.images = info.position;
   result.seconds = bar.elapsed_seconds();
+  result.allreduce_seconds = reducer.seconds();
   result.checkpoint = checkpoint;
   return result;
 }

@@ -4,7 +4,7 @@
 #   scripts/deps.sh --reference  also PyTorch, for tests/reference/make_reference.py and benchmarks
 set -euo pipefail
 packages=(g++ make doctest-dev libstb-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libpugixml-dev libyaml-cpp-dev nlohmann-json3-dev
-          zlib1g-dev libcli11-dev dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-torchvision)
 
 missing=()

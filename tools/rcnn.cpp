@@ -3,16 +3,20 @@
 //       generate a detection data set in Pascal VOC's layout
 //   rcnn train --config FILE --data DIR --out RUN [--resume] [--set key=value ...] [--device cpu|cuda]
 //       train a detector; RUN holds its checkpoint, log, loss curve and config
+//   mpirun -np N rcnn train ...
+//       the same, data-parallel over N processes (rank 0 writes RUN)
 //   rcnn eval --checkpoint RUN --data DIR [--split test] [--metric 07|area]
 //   rcnn eval --results DIR --data DIR [--split test] [--metric 07|area]
 //       score a detector (or comp4 results files) like the VOC devkit; ends with `mAP@0.5: ...`
 //   rcnn predict --checkpoint RUN IMAGE_OR_DIR... --out DIR [--threshold 0.5] [--format png|jpg]
 //       drawn detections and one JSON file per image
-// Every error ends the program with one line on stderr and a non-zero exit code.
+// Every error ends the program with one line on stderr and a non-zero exit code; in a run of several
+// processes, an error on one rank names the rank and stops every rank.
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +29,7 @@
 #include "detection/evaluate.h"
 #include "detection/trainer.h"
 #include "detection/voc_eval.h"
+#include "distributed/world.h"
 
 using namespace rcnn;
 
@@ -68,6 +73,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     std::vector<std::string> overrides;
     bool resume = false;
     int threads = 0;
+    double bucket_mb = TrainOptions{}.bucket_mb;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "train a detector (checkpoints, log and loss curve go to --out)");
@@ -77,6 +83,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--split", o->split, "the split to train on");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its checkpoint");
   cmd->add_option("--set", o->overrides, "override a config value: --set rpn.nms_threshold=0.6 (repeatable)");
+  cmd->add_option("--bucket-mb", o->bucket_mb, "under mpirun: gradients are summed over processes in buckets of this size")
+      ->check(CLI::PositiveNumber);
   add_device_options(cmd, o->device, o->threads);
   cmd->callback([o, &exit_code] {
     if (o->threads > 0) set_cpu_threads(o->threads);
@@ -89,13 +97,23 @@ void add_train_command(CLI::App& app, int& exit_code) {
     t.out_dir = o->out;
     t.resume = o->resume;
     t.device = parse_device(o->device);
+    t.bucket_mb = o->bucket_mb;
     const TrainResult r = train_detector(t);
     if (r.unreadable > 0) std::cerr << "warning: " << r.unreadable << " images could not be read and were skipped\n";
-    std::cout << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " in "
-              << static_cast<int64_t>(r.seconds) << " s (" << static_cast<int64_t>(r.waiting_seconds)
-              << " s of it waiting for images); checkpoint " << r.checkpoint << "\n";
+    const distributed::World& world = distributed::world();
+    if (world.rank() == 0) {
+      std::cout << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " ("
+                << r.images << " images) in " << static_cast<int64_t>(r.seconds) << " s ("
+                << static_cast<int64_t>(r.waiting_seconds) << " s of it waiting for images";
+      if (world.size() > 1)
+        std::cout << ", " << std::fixed << std::setprecision(2) << r.allreduce_seconds << " s summing gradients over "
+                  << world.size() << " processes" << std::defaultfloat;
+      std::cout << "); checkpoint " << r.checkpoint << "\n";
+    }
     if (r.interrupted) {
-      std::cout << "continue with: rcnn train --resume --data " << o->data << " --out " << o->out << "\n";
+      if (world.rank() == 0)
+        std::cout << "continue with: rcnn train --resume --data " << o->data << " --out " << o->out
+                  << " (under mpirun with any number of processes)\n";
       exit_code = kInterruptedExit;
     }
   });
@@ -229,9 +247,19 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "rcnn: error: " << e.what() << "\n";
+  } catch (const distributed::AgreedError& e) {  // every rank stopped here: rank 0 says why
+    if (distributed::world().rank() == 0) std::cerr << "rcnn: error: " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {
+    distributed::World& world = distributed::world();
+    if (world.size() == 1) {
+      std::cerr << "rcnn: error: " << e.what() << "\n";
+      return 1;
+    }
+    // The other ranks would wait for this one in their next collective: stop them all now.
+    std::cerr << "rcnn: error: rank " << world.rank() << " of " << world.size() << ": " << e.what()
+              << " (stopping every rank)\n";
+    world.abort(1);
   }
   return exit_code;
 }
