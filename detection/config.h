@@ -64,6 +64,10 @@ struct SolverConfig {
   // a step of a run of N processes is N x images_per_step images. The learning rate is left as set;
   // the linear rule (Goyal et al. 2017) scales it with the images of a step (docs/training.md).
   int64_t images_per_step = 1;
+  // How a process gets its images' gradients: "accumulate" (one image's forward and backward after the
+  // other: the memory of one image; the CPU's choice) or "padded" (one batched forward, FasterRcnn's
+  // losses(batch): where a device gains from bigger calls). Images of one size give the same step.
+  std::string batch_mode = "accumulate";
   std::vector<int64_t> milestones = {50000};
   double gamma = 0.1;
   int64_t warmup_iterations = 0;  // linear warm-up from warmup_factor x lr (torchvision's references)

@@ -78,6 +78,17 @@ FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator&
   release_host_cache();  // what building left cached (initialisers' slices, weights read from files)
 }
 
+// Two logits per anchor (the paper's softmax): their difference orders anchors as the object
+// probability does, and sigmoid of it is that probability.
+Tensor object_logits(const RpnHead::Outputs& rpn) {
+  return reshape(narrow(rpn.objectness, 1, 1, 1) - narrow(rpn.objectness, 1, 0, 1), {-1});
+}
+
+void FasterRcnn::check_finite(const RpnHead::Outputs& rpn) const {
+  // A diverged network shows here first; the proposals would stop at its NaN boxes with a vaguer message.
+  if (!std::isfinite((sum(rpn.objectness) + sum(rpn.deltas)).item())) throw NotFinite("the RPN's outputs are not finite");
+}
+
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
   Proposed p;
   p.features = backbone->forward(unsqueeze(image, 0));
@@ -85,33 +96,54 @@ FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const Prop
   p.anchors = grid_anchors(config.anchors, p.features.size(2), p.features.size(3), image.device());
   p.rpn = rpn->head->predict(p.features);
   stage("rpn_head");
-  // A diverged network shows here first; the proposals would stop at its NaN boxes with a vaguer message.
-  if (!std::isfinite((sum(p.rpn.objectness) + sum(p.rpn.deltas)).item()))
-    throw NotFinite("the RPN's outputs are not finite");
-  // Two logits per anchor (the paper's softmax): their difference orders anchors as the object
-  // probability does, and sigmoid of it is that probability.
-  const Tensor objectness = reshape(narrow(p.rpn.objectness, 1, 1, 1) - narrow(p.rpn.objectness, 1, 0, 1), {-1});
-  p.proposals = propose(p.anchors, objectness, p.rpn.deltas, image.size(1), image.size(2), options,
+  check_finite(p.rpn);
+  p.proposals = propose(p.anchors, object_logits(p.rpn), p.rpn.deltas, image.size(1), image.size(2), options,
                         config.rpn.targets.coding);
   stage("proposals");
   return p;
 }
 
-Tensor FasterRcnn::pool(const Tensor& features, const Tensor& rois) const {
-  const Tensor batch_index = zeros({rois.size(0)}, {kInt64, rois.device()});
+Tensor FasterRcnn::pool(const Tensor& features, const Tensor& rois, const Tensor& batch_index) const {
+  const Tensor index = batch_index.defined() ? batch_index : zeros({rois.size(0)}, {kInt64, rois.device()});
   RoiAlignOptions o = config.roi.align;
   o.spatial_scale = 1.0 / static_cast<double>(backbone->stride);
-  if (config.roi.method == "align") return roi_align(features, rois, batch_index, o);
-  if (config.roi.method == "pool") return roi_pool(features, rois, batch_index, {o.output_size, o.spatial_scale});
-  return crop_and_resize(features, rois, batch_index, o.output_size, o.spatial_scale);
+  if (config.roi.method == "align") return roi_align(features, rois, index, o);
+  if (config.roi.method == "pool") return roi_pool(features, rois, index, {o.output_size, o.spatial_scale});
+  return crop_and_resize(features, rois, index, o.output_size, o.spatial_scale);
 }
 
-DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
-  check(sample.error.empty(), "FasterRcnn::losses: sample ", sample.id, " could not be loaded: ", sample.error);
-  const Device device = this->device();
-  const Tensor image = sample.image.to(device);
-  const int64_t H = image.size(1), W = image.size(2);
-  // Difficult objects are left out of training, as in py-faster-rcnn (neither object nor background).
+namespace {
+
+// The images of a batch in one (B, 3, H, W) tensor on the host, each at the top left, zeros around.
+Tensor batch_images(const std::vector<Sample>& batch, int64_t stride) {
+  if (batch.size() == 1) return unsqueeze(batch[0].image.cpu(), 0);
+  int64_t H = 0, W = 0;
+  bool same = true;
+  for (const Sample& s : batch) {
+    same = same && s.image.shape() == batch[0].image.shape();
+    H = std::max(H, s.image.size(1));
+    W = std::max(W, s.image.size(2));
+  }
+  if (!same) {
+    H = (H + stride - 1) / stride * stride;
+    W = (W + stride - 1) / stride * stride;
+  }
+  const int64_t B = static_cast<int64_t>(batch.size());
+  Tensor images = zeros({B, 3, H, W});
+  float* out = images.data<float>();
+  for (int64_t b = 0; b < B; ++b) {
+    const Tensor image = batch[b].image.cpu();
+    const float* in = image.data<float>();
+    const int64_t h = image.size(1), w = image.size(2);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < h; ++y) std::copy_n(in + (c * h + y) * w, w, out + ((b * 3 + c) * H + y) * W);
+  }
+  return images;
+}
+
+// The objects training learns from: difficult ones are left out, as in py-faster-rcnn (neither object
+// nor background).
+std::pair<Tensor, Tensor> training_truth(const Sample& sample, Device device) {
   std::vector<Box> boxes;
   std::vector<int64_t> labels;
   for (size_t i = 0; i < sample.boxes.size(); ++i) {
@@ -119,31 +151,90 @@ DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) {
     boxes.push_back(sample.boxes[i]);
     labels.push_back(sample.labels[i]);
   }
-  const Tensor truth = boxes_tensor(boxes).to(device);
-  const Tensor truth_classes = from_vector(labels, {static_cast<int64_t>(labels.size())}, device);
+  return {boxes_tensor(boxes).to(device), from_vector(labels, {static_cast<int64_t>(labels.size())}, device)};
+}
 
-  const Proposed p = propose_regions(image, config.rpn.train);
-  const RpnTargets rpn_t = rpn_targets(p.anchors, truth, H, W, config.rpn.targets, gen);
-  const RpnLosses rpn_l = rpn_losses(p.rpn, rpn_t, config.rpn.sigma);
-  stage("rpn_targets");
-  DetectorLosses l;
-  l.rpn_class = rpn_l.objectness;
-  l.rpn_box = rpn_l.box;
-  l.total = rpn_l.objectness * config.rpn.class_weight + rpn_l.box * config.rpn.box_weight;
-  if (!roi_heads) {
-    l.rcnn_class = l.rcnn_box = zeros({}, l.total.options());
-    return l;
+}  // namespace
+
+DetectorLosses FasterRcnn::losses(const Sample& sample, Generator& gen) { return losses(std::vector<Sample>{sample}, gen); }
+
+DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& gen,
+                                  const std::function<void(size_t)>& before_image) {
+  check(!batch.empty(), "FasterRcnn::losses: an empty batch");
+  for (const Sample& s : batch)
+    check(s.error.empty(), "FasterRcnn::losses: sample ", s.id, " could not be loaded: ", s.error);
+  const Device device = this->device();
+  const size_t B = batch.size();
+  const Tensor features = backbone->forward(batch_images(batch, backbone->stride).to(device));
+  stage("backbone");
+  const Tensor anchors = grid_anchors(config.anchors, features.size(2), features.size(3), device);
+  const RpnHead::Outputs rpn_out = rpn->head->predict(features);  // rows: image by image
+  stage("rpn_head");
+  check_finite(rpn_out);
+  const Tensor objectness = object_logits(rpn_out);
+  const int64_t A = anchors.size(0);
+  auto image_rows = [&](const Tensor& t, size_t i) { return B == 1 ? t : narrow(t, 0, static_cast<int64_t>(i) * A, A); };
+
+  // Dropout draws its masks as the R-CNN head runs: with dropout, each image's RoIs go through the head
+  // right after its own samples, so its draws stay in one image's order; without, all RoIs in one call.
+  const bool head_per_image = roi_heads && config.rcnn.dropout > 0;
+  std::vector<Tensor> totals(B), rpn_class(B), rpn_box(B), rcnn_class(B), rcnn_box(B);
+  std::vector<RcnnSample> samples(B);
+  std::vector<RcnnHead::Outputs> outputs(B);
+  for (size_t i = 0; i < B; ++i) {
+    const int64_t H = batch[i].image.size(1), W = batch[i].image.size(2);
+    const auto [truth, truth_classes] = training_truth(batch[i], device);
+    const RpnHead::Outputs rpn_i{image_rows(rpn_out.objectness, i), image_rows(rpn_out.deltas, i)};
+    const Proposals proposals = propose(anchors, image_rows(objectness, i), rpn_i.deltas, H, W, config.rpn.train,
+                                        config.rpn.targets.coding);
+    stage("proposals");
+    if (before_image) before_image(i);
+    const RpnLosses rpn_l = rpn_losses(rpn_i, rpn_targets(anchors, truth, H, W, config.rpn.targets, gen), config.rpn.sigma);
+    stage("rpn_targets");
+    rpn_class[i] = rpn_l.objectness;
+    rpn_box[i] = rpn_l.box;
+    totals[i] = rpn_l.objectness * config.rpn.class_weight + rpn_l.box * config.rpn.box_weight;
+    if (!roi_heads) continue;
+    samples[i] = rcnn_targets(proposals.boxes, truth, truth_classes, config.rcnn.targets, gen);
+    stage("rcnn_targets");
+    if (head_per_image) {
+      const Tensor pooled = pool(B == 1 ? features : narrow(features, 0, static_cast<int64_t>(i), 1), samples[i].rois);
+      stage("roi_pool");
+      outputs[i] = roi_heads->predict(pooled);
+      stage("rcnn_head");
+    }
   }
-  const RcnnSample s = rcnn_targets(p.proposals.boxes, truth, truth_classes, config.rcnn.targets, gen);
-  stage("rcnn_targets");
-  const Tensor pooled = pool(p.features, s.rois);
-  stage("roi_pool");
-  const RcnnLosses rcnn_l = rcnn_losses(roi_heads->predict(pooled), s, config.rcnn.sigma);
-  stage("rcnn_head");
-  l.rcnn_class = rcnn_l.classification;
-  l.rcnn_box = rcnn_l.box;
-  l.total = l.total + rcnn_l.classification * config.rcnn.class_weight + rcnn_l.box * config.rcnn.box_weight;
-  return l;
+  if (roi_heads && !head_per_image) {  // every image's RoIs, each with its batch index, in one call
+    std::vector<Tensor> rois, index;
+    for (size_t i = 0; i < B; ++i) {
+      rois.push_back(samples[i].rois);
+      index.push_back(full({samples[i].rois.size(0)}, static_cast<double>(i), {kInt64, device}));
+    }
+    const Tensor pooled = B == 1 ? pool(features, rois[0]) : pool(features, concat(rois, 0), concat(index, 0));
+    stage("roi_pool");
+    const RcnnHead::Outputs all = roi_heads->predict(pooled);
+    int64_t start = 0;
+    for (size_t i = 0; i < B; ++i) {
+      const int64_t n = samples[i].rois.size(0);
+      outputs[i] = B == 1 ? all : RcnnHead::Outputs{narrow(all.class_logits, 0, start, n), narrow(all.deltas, 0, start, n)};
+      start += n;
+    }
+  }
+  for (size_t i = 0; roi_heads && i < B; ++i) {
+    const RcnnLosses rcnn_l = rcnn_losses(outputs[i], samples[i], config.rcnn.sigma);
+    rcnn_class[i] = rcnn_l.classification;
+    rcnn_box[i] = rcnn_l.box;
+    totals[i] = totals[i] + rcnn_l.classification * config.rcnn.class_weight + rcnn_l.box * config.rcnn.box_weight;
+  }
+  if (roi_heads && !head_per_image) stage("rcnn_head");
+  // The means over the images (one image: its own losses, as they are).
+  auto mean = [&](const std::vector<Tensor>& xs) {
+    if (!xs[0].defined()) return zeros({}, totals[0].options());
+    Tensor total = xs[0];
+    for (size_t i = 1; i < B; ++i) total = total + xs[i];
+    return B == 1 ? total : total * (1.0 / static_cast<double>(B));
+  };
+  return {mean(rpn_class), mean(rpn_box), mean(rcnn_class), mean(rcnn_box), mean(totals)};
 }
 
 Proposals FasterRcnn::proposals(const Sample& sample) {

@@ -50,6 +50,15 @@ class FasterRcnn : public Module {
   // One image (sample.image (3, H, W) normalised, boxes and labels at the network's scale); `gen`
   // draws the RPN's and the R-CNN's balanced samples.
   DetectorLosses losses(const Sample& sample, Generator& gen);
+  // B images in one pass: padded into one (B, 3, H, W) batch (where their sizes differ, to the largest
+  // rounded up to a multiple of the backbone's stride, as torchvision's GeneralizedRCNNTransform does),
+  // one backbone and RPN-head call, then for each image its own size for the anchors' border rule and
+  // the proposals' clipping, its own samples and losses, its RoIs pooled with its batch index; the
+  // losses are the means over the images. before_image(i), when given, runs before image i's draws
+  // from `gen`, which come in the order one image's losses() makes them, dropout masks included, so B
+  // images of one size give what B calls of losses() give (tested).
+  DetectorLosses losses(const std::vector<Sample>& batch, Generator& gen,
+                        const std::function<void(size_t image)>& before_image = {});
   // Boxes in the original image (sample.scale undone), scored above config.test.score_threshold.
   std::vector<Detection> detect(const Sample& sample);
   // The RPN's proposals for one image as detect() sees them (test settings), in the network's pixels,
@@ -73,7 +82,8 @@ class FasterRcnn : public Module {
     Proposals proposals;
   };
   Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
-  Tensor pool(const Tensor& features, const Tensor& rois) const;
+  void check_finite(const RpnHead::Outputs& rpn) const;
+  Tensor pool(const Tensor& features, const Tensor& rois, const Tensor& batch_index = {}) const;
   Device device() const { return rpn->head->conv->weight.device(); }  // the model's (Module::to moves all)
   void stage(const char* name) const {
     if (after_stage) after_stage(name);

@@ -22,13 +22,12 @@ RpnHead::RpnHead(int64_t in_channels, int64_t mid_channels, int64_t anchors, Gen
 }
 
 RpnHead::Outputs RpnHead::predict(const Tensor& features) {
-  check(features.defined() && features.dim() == 4 && features.size(0) == 1, "RpnHead: features must be (1, C, H, W), got ",
-        describe(features));
+  check(features.defined() && features.dim() == 4, "RpnHead: features must be (B, C, H, W), got ", describe(features));
   const Tensor h = relu(conv->forward(features));
-  // (1, A k, H, W) -> (H, W, A, k) -> (H W A, k): channel a k + j is anchor a's j-th number.
+  // (B, A k, H, W) -> (B, H, W, A, k) -> (B H W A, k): channel a k + j is anchor a's j-th number.
   auto per_anchor = [&](const Tensor& t, int64_t k) {
-    const int64_t H = t.size(2), W = t.size(3);
-    return reshape(permute(reshape(t, {anchors, k, H, W}), {2, 3, 0, 1}), {H * W * anchors, k});
+    const int64_t B = t.size(0), H = t.size(2), W = t.size(3);
+    return reshape(permute(reshape(t, {B, anchors, k, H, W}), {0, 3, 4, 1, 2}), {B * H * W * anchors, k});
   };
   return {per_anchor(cls_logits->forward(h), 2), per_anchor(bbox_pred->forward(h), 4)};
 }

@@ -17,10 +17,10 @@ class RpnHead : public Module {
   RpnHead(int64_t in_channels, int64_t mid_channels, int64_t anchors, Generator& gen);
 
   struct Outputs {
-    Tensor objectness;  // (H W A, 2) logits (background, object), rows in grid_anchors' (h, w, a) order
-    Tensor deltas;      // (H W A, 4)
+    Tensor objectness;  // (B H W A, 2) logits (background, object), rows in grid_anchors' (h, w, a) order,
+    Tensor deltas;      // (B H W A, 4)   image after image
   };
-  // features: (1, C, H, W), one image.
+  // features: (B, C, H, W).
   Outputs predict(const Tensor& features);
 
   std::shared_ptr<nn::Conv2d> conv, cls_logits, bbox_pred;

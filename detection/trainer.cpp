@@ -231,6 +231,7 @@ TrainResult train_detector(const TrainOptions& options) {
     DetectorConfig same = config;
     same.train.iterations = saved.config.train.iterations;
     same.train.images_per_step = saved.config.train.images_per_step;
+    same.train.batch_mode = saved.config.train.batch_mode;
     same.train.checkpoint_every = saved.config.train.checkpoint_every;
     same.train.log_every = saved.config.train.log_every;
     std::string differences;
@@ -290,39 +291,56 @@ TrainResult train_detector(const TrainOptions& options) {
     const double lr = learning_rate(solver, info.iteration);
     optimizer.set_lr(lr);
     optimizer.zero_grad();
-    // This process's images of the step, one after another: all but the last go backward at once (their
-    // gradients add up in the parameters); the last waits until the step's sums are known.
+    // This process's images of the step. Accumulated, all but the last go backward at once (their
+    // gradients add up in the parameters); the last, or the padded batch, waits until the step's sums
+    // over processes are known.
     std::vector<double> stats(kStats, 0.0);
-    DetectorLosses last;
-    std::string failure;  // this process's first non-finite output, for the message
+    std::vector<Sample> batch;
     for (int64_t k = 0; k < per_process; ++k) {
       const auto wait_start = std::chrono::steady_clock::now();
       loader.next(sample);
       result.waiting_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - wait_start).count();
-      if (!sample.error.empty()) {
-        ++result.unreadable;
-        std::cerr << "\nwarning: skipped image " << sample.id << " (" << result.unreadable << " so far): " << sample.error << "\n";
-        check(result.unreadable < images, "no image of ", options.data_dir, " '", options.split, "' could be read");
+      if (sample.error.empty()) {
+        batch.push_back(std::move(sample));
         continue;
       }
-      gen.seed(item_seed(static_cast<uint64_t>(solver.seed), static_cast<uint64_t>(sample.position)));
-      DetectorLosses l;
-      try {
-        l = model.losses(sample, gen);  // throws NotFinite where the network's outputs are
-      } catch (const NotFinite& e) {
-        stats[kNotFinite] = 1;
-        failure = concat_message("image ", sample.id, ": ", e.what());
-        break;
-      }
+      ++result.unreadable;
+      std::cerr << "\nwarning: skipped image " << sample.id << " (" << result.unreadable << " so far): " << sample.error << "\n";
+      check(result.unreadable < images, "no image of ", options.data_dir, " '", options.split, "' could be read");
+    }
+    // Each image's draws come from its own position in the data order, whoever computes it.
+    auto seed_image = [&](size_t i) {
+      gen.seed(item_seed(static_cast<uint64_t>(solver.seed), static_cast<uint64_t>(batch[i].position)));
+    };
+    Tensor deferred;      // the sum of the losses still to go backward
+    std::string failure;  // this process's first non-finite output, for the message
+    auto add = [&](const DetectorLosses& l, double images_in, const std::string& id) {
       const double values[] = {l.total.item(), l.rpn_class.item(), l.rpn_box.item(), l.rcnn_class.item(), l.rcnn_box.item()};
-      for (int v = 0; v < 5; ++v) stats[kTotal + v] += values[v];
-      stats[kImages] += 1;
-      if (!std::isfinite(values[0]) && failure.empty()) failure = concat_message("image ", sample.id, ": the loss is not finite");
-      if (k + 1 < per_process) {
-        l.total.backward();
-      } else {
-        last = l;
+      for (int v = 0; v < 5; ++v) stats[kTotal + v] += values[v] * images_in;
+      stats[kImages] += images_in;
+      if (!std::isfinite(values[0]) && failure.empty()) failure = id + ": the loss is not finite";
+    };
+    try {  // FasterRcnn throws NotFinite where the network's outputs are
+      if (solver.batch_mode == "padded" && !batch.empty()) {
+        const DetectorLosses l = model.losses(batch, gen, seed_image);
+        const double n = static_cast<double>(batch.size());
+        add(l, n, "images " + batch.front().id + ".." + batch.back().id);
+        deferred = n == 1 ? l.total : l.total * n;
       }
+      for (size_t i = 0; solver.batch_mode == "accumulate" && i < batch.size(); ++i) {
+        seed_image(i);
+        const DetectorLosses l = model.losses(batch[i], gen);
+        add(l, 1, "image " + batch[i].id);
+        if (i + 1 < batch.size()) {
+          l.total.backward();
+        } else {
+          deferred = l.total;
+        }
+      }
+    } catch (const NotFinite& e) {
+      stats[kNotFinite] = 1;
+      failure = e.what();
+      deferred = Tensor();
     }
     stats[kInterrupted] = interrupted();
     {
@@ -355,13 +373,13 @@ TrainResult train_detector(const TrainOptions& options) {
     info.position = now.images;
     if (used == 0) continue;  // every image of the step was unreadable: nothing to learn from
     mean_scale = 1 / used;
-    if (last.total.defined()) {
+    if (deferred.defined()) {
       if (clipping) {
-        last.total.backward();
+        deferred.backward();
       } else {
-        last.total.backward([&](Tensor& param) { reducer.ready(param); });
+        deferred.backward([&](Tensor& param) { reducer.ready(param); });
       }
-      last = {};
+      deferred = Tensor();
     }
     reducer.finish_step();
     if (clipping) {

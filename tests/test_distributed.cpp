@@ -18,6 +18,7 @@
 
 #include "datasets/generated.h"
 #include "datasets/loader.h"
+#include "detection/trainer.h"
 #include "detection/detector_checkpoint.h"
 #include "distributed/gradient_reducer.h"
 #include "layers/safetensors.h"
@@ -214,6 +215,25 @@ TEST_CASE("gradient buckets: reduced in one order on every rank, each parameter 
   CHECK(world.calls.size() == 3);
   CHECK(handed.size() == 4);
   for (const Tensor& p : params) CHECK(sum(p.grad()).item() == 0);
+}
+
+TEST_CASE("a step of B images: accumulated or in one padded batch, the same training") {
+  TempDir dir("batch_modes");
+  generate_shapes({dir / "shapes", 6, 9, 128});
+  for (const std::string mode : {"accumulate", "padded"}) {
+    TrainOptions o;
+    o.config = load_config("configs/shapes_tiny.yaml",
+                           {"input.shorter_side=128", "input.longer_side=128", "rcnn.hidden=64", "rpn.channels=32",
+                            "train.iterations=4", "train.warmup_iterations=2", "train.log_every=1", "train.images_per_step=2",
+                            "train.batch_mode=" + mode});
+    o.data_dir = dir / "shapes";
+    o.out_dir = dir / mode;
+    o.progress = false;
+    const TrainResult r = train_detector(o);
+    CHECK(r.iterations == 4);
+    CHECK(r.images == 8);
+  }
+  check_same_training(dir / "accumulate", dir / "padded");
 }
 
 TEST_CASE("mpirun -np 2: the losses and weights of one process with twice the images a step, and resuming with another N") {

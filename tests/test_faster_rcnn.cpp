@@ -151,6 +151,67 @@ TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose strid
   CHECK(resnet.roi_heads->box_head->forward(pooled).shape() == Shape{2, 2048});
 }
 
+TEST_CASE("a padded batch of B images: the losses and gradients of B images one after another") {
+  TempDir dir("padded_batch");
+  generate_shapes({dir / "shapes", 3, 8, 128});
+  const Dataset data = read_voc(dir / "shapes", "trainval", {shapes_classes()});
+  LoaderOptions loading = loader_options(small_config(), true);
+  std::vector<Sample> batch;
+  for (size_t i = 0; i < 2; ++i) {
+    batch.push_back(prepare_sample(data.items[i], loading, i == 1));
+    batch.back().position = static_cast<int64_t>(10 + i);
+  }
+  // With dropout the head runs image by image; without, every RoI in one call (their batch index).
+  for (const std::string dropout : {"0", "0.5"}) {
+    CAPTURE(dropout);
+    Generator gen(3);
+    FasterRcnn model(small_config({"rcnn.dropout=" + dropout}), 3, gen);
+    model.train();
+    auto seed_image = [&](size_t i) { gen.seed(item_seed(0, static_cast<uint64_t>(batch[i].position))); };
+    auto gradients = [&] {
+      std::vector<Tensor> g;
+      for (auto [name, p] : model.named_parameters()) {
+        if (p.requires_grad()) g.push_back(p.grad().defined() ? p.grad().clone() : zeros(p.shape()));
+        p.zero_grad();
+      }
+      return g;
+    };
+    double one_by_one = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      seed_image(i);
+      const DetectorLosses l = model.losses(batch[i], gen);
+      one_by_one += l.total.item() / 2;
+      (l.total * 0.5).backward();
+    }
+    const std::vector<Tensor> accumulated = gradients();
+    const DetectorLosses l = model.losses(batch, gen, seed_image);
+    CHECK(l.total.item() == doctest::Approx(one_by_one).epsilon(1e-6));
+    CHECK(l.rcnn_class.item() > 0);
+    l.total.backward();
+    const std::vector<Tensor> padded = gradients();
+    // The update (every gradient, as one vector) within 1e-6 of its norm.
+    REQUIRE(padded.size() == accumulated.size());
+    double difference = 0, norm = 0;
+    for (size_t i = 0; i < padded.size(); ++i) {
+      const Tensor d = (padded[i] - accumulated[i]).to(kFloat64), a = accumulated[i].to(kFloat64);
+      difference += sum(d * d).item();
+      norm += sum(a * a).item();
+    }
+    CHECK(norm > 0);
+    CHECK(std::sqrt(difference) <= 1e-6 * std::sqrt(norm));
+  }
+  // Images of other sizes are padded (to the largest, a multiple of the stride) and train all the same.
+  Generator gen(3);
+  FasterRcnn model(small_config(), 3, gen);
+  loading.shorter_side = 96;
+  loading.longer_side = 120;
+  batch.push_back(prepare_sample(data.items[2], loading, false));
+  CHECK(batch.back().image.shape() == Shape{3, 96, 96});
+  const DetectorLosses mixed = model.losses(batch, gen);
+  CHECK(std::isfinite(mixed.total.item()));
+  CHECK(mixed.rpn_class.item() > 0);
+}
+
 TEST_CASE("training: the losses fall, and eval and predict use only the checkpoint") {
   TempDir dir("train_learns");
   generate_shapes({dir / "shapes", 12, 5, 128});

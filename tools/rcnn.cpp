@@ -102,13 +102,13 @@ void add_train_command(CLI::App& app, int& exit_code) {
     if (r.unreadable > 0) std::cerr << "warning: " << r.unreadable << " images could not be read and were skipped\n";
     const distributed::World& world = distributed::world();
     if (world.rank() == 0) {
-      std::cout << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " ("
-                << r.images << " images) in " << static_cast<int64_t>(r.seconds) << " s ("
-                << static_cast<int64_t>(r.waiting_seconds) << " s of it waiting for images";
+      std::cout << std::fixed << std::setprecision(1)
+                << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " ("
+                << r.images << " images) in " << r.seconds << " s (" << r.waiting_seconds << " s of it waiting for images";
       if (world.size() > 1)
-        std::cout << ", " << std::fixed << std::setprecision(2) << r.allreduce_seconds << " s summing gradients over "
-                  << world.size() << " processes" << std::defaultfloat;
-      std::cout << "); checkpoint " << r.checkpoint << "\n";
+        std::cout << ", " << std::setprecision(2) << r.allreduce_seconds << " s summing gradients over " << world.size()
+                  << " processes";
+      std::cout << std::defaultfloat << "); checkpoint " << r.checkpoint << "\n";
     }
     if (r.interrupted) {
       if (world.rank() == 0)
