@@ -1,9 +1,15 @@
 #pragma once
-// File helpers for the tests: a temporary folder that cleans up after itself, whole-file reads and writes.
+// File helpers for the tests: a temporary folder that cleans up after itself, whole-file reads and
+// writes, and a shell command's output.
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace rcnn::testing {
@@ -32,6 +38,27 @@ inline std::string read_file(const std::string& path) {
 inline void write_file(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// What a shell command printed (stdout and stderr together), its exit status (-1 when a signal ended
+// it) and how long it took.
+struct CommandResult {
+  std::string output;
+  int status = -1;
+  double seconds = 0;
+};
+
+inline CommandResult run_command(const std::string& command) {
+  const auto start = std::chrono::steady_clock::now();
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run " + command);
+  CommandResult r;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, n);
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
 }
 
 }  // namespace rcnn::testing

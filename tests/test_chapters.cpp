@@ -39,16 +39,6 @@ std::string comment(const std::string& readme, const std::string& key) {
   return std::regex_search(readme, m, std::regex("<!-- " + key + ": (.*) -->")) ? m[1].str() : "";
 }
 
-// Runs a command and returns what it printed (stdout and stderr), and its exit status.
-std::pair<std::string, int> run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 4096> buffer;
-  for (size_t n; (n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) out.append(buffer.data(), n);
-  return {out, pclose(pipe)};
-}
-
 }  // namespace
 
 TEST_CASE("chapter READMEs quote what their programs print") {
@@ -80,7 +70,7 @@ TEST_CASE("chapter READMEs quote what their programs print") {
     }
     rcnn::testing::TempDir out("chapter_" + name);
     const std::string args = std::regex_replace(comment(readme, "check"), std::regex("\\{out\\}"), out.path.string());
-    const auto [printed, status] = run((bin / name).string() + " " + args);
+    const auto [printed, status, seconds] = rcnn::testing::run_command((bin / name).string() + " " + args);
     CHECK_MESSAGE(status == 0, name << " exited with status " << status << ":\n" << printed);
     for (const std::string& line : lines)
       CHECK_MESSAGE(printed.find(line) != std::string::npos,

@@ -51,24 +51,8 @@ struct MirrorWorld : distributed::World {
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };
 
-// A shell command's output (stdout and stderr) and exit status.
-struct Run {
-  std::string output;
-  int status = -1;
-  double seconds = 0;
-};
-
-Run shell(const std::string& command) {
-  const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  Run r;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, n);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
-}
+using Run = rcnn::testing::CommandResult;
+Run shell(const std::string& command) { return rcnn::testing::run_command(command); }
 
 // build/<config>/tests/run_tests -> build/<config>/bin/rcnn (make test builds it)
 fs::path rcnn_binary() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "rcnn"; }
@@ -82,6 +66,13 @@ std::string mpirun_missing() {
   if (!fs::exists(rcnn_binary())) return rcnn_binary().string() + " is not built (make test builds it)";
   return "";
 #endif
+}
+
+// True, saying why, where the mpirun cases cannot run.
+bool skipped_without_mpirun() {
+  const std::string missing = mpirun_missing();
+  if (!missing.empty()) MESSAGE("skipped: " << missing);
+  return !missing.empty();
 }
 
 // mpirun on loopback only (no traffic leaves the machine), allowed to run as root in CI's containers,
@@ -237,11 +228,7 @@ TEST_CASE("a step of B images: accumulated or in one padded batch, the same trai
 }
 
 TEST_CASE("mpirun -np 2: the losses and weights of one process with twice the images a step, and resuming with another N") {
-  const std::string missing = mpirun_missing();
-  if (!missing.empty()) {
-    MESSAGE("skipped: " << missing);
-    return;
-  }
+  if (skipped_without_mpirun()) return;
   TempDir dir("mpirun_same");
   generate_shapes({dir / "shapes", 10, 4, 128});  // 8 trainval images: 6 steps of 2 cross an epoch
   const std::string rcnn = rcnn_binary().string();
@@ -264,11 +251,7 @@ TEST_CASE("mpirun -np 2: the losses and weights of one process with twice the im
 }
 
 TEST_CASE("mpirun -np 2: a rank that fails stops every rank with one line; ranks that disagree refuse to train") {
-  const std::string missing = mpirun_missing();
-  if (!missing.empty()) {
-    MESSAGE("skipped: " << missing);
-    return;
-  }
+  if (skipped_without_mpirun()) return;
   TempDir dir("mpirun_faults");
   generate_shapes({dir / "shapes", 6, 5, 128});
   const std::string rcnn = rcnn_binary().string();
@@ -302,11 +285,7 @@ TEST_CASE("mpirun -np 2: a rank that fails stops every rank with one line; ranks
 }
 
 TEST_CASE("mpirun -np 2: Ctrl-C on mpirun saves one checkpoint, and the run resumes") {
-  const std::string missing = mpirun_missing();
-  if (!missing.empty()) {
-    MESSAGE("skipped: " << missing);
-    return;
-  }
+  if (skipped_without_mpirun()) return;
   TempDir dir("mpirun_interrupt");
   generate_shapes({dir / "shapes", 6, 6, 128});
   const std::string command = "exec " + mpirun(2) + rcnn_binary().string() +

@@ -359,11 +359,8 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
   }
   TempDir dir("rcnn_command");
   auto run = [&](const std::string& args) {
-    FILE* pipe = popen((rcnn.string() + " " + args + " 2>&1").c_str(), "r");
-    std::string out;
-    char buffer[4096];
-    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-    return std::make_pair(out, pclose(pipe));
+    const rcnn::testing::CommandResult r = rcnn::testing::run_command(rcnn.string() + " " + args);
+    return std::make_pair(r.output, r.status);
   };
   write_file(dir / "typo.yaml", "rpn:\n  nms_treshold: 0.6\n");
   auto [typo, typo_status] = run("train --config " + dir / "typo.yaml" + " --data " + dir / "none" + " --out " + dir / "run");
