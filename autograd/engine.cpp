@@ -29,8 +29,15 @@ void check_grad_matches(const Tensor& grad, const Shape& shape, DType dtype, Dev
 // gradient that only the caller holds, storage included, is kept as it is; any other is copied (an op may
 // hand the same tensor to two inputs, or a view of one of its own). Keeping it saves a copy of the
 // largest gradients, fc6's 25 MB in the TinyNet detector, at every step.
+// A second gradient (a step accumulating several images) is added in place where nobody else holds the
+// leaf's .grad: fc6's 256 MiB with MobileNetV2 are not allocated again for each image.
 void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad, bool only_holder) {
   check_grad_matches(grad, leaf.shape, leaf.dtype, leaf.storage->device(), "a leaf");
+  if (leaf.grad && leaf.grad.use_count() == 1 && leaf.grad->storage.use_count() == 1) {
+    const Tensor sum(leaf.grad);
+    RCNN_KERNEL(sum.device(), binary, BinaryOp::Add, sum, grad, sum);
+    return;
+  }
   const bool unshared = only_holder && grad.impl_ptr().use_count() == 1 && grad.impl_ptr()->storage.use_count() == 1;
   Tensor sum = leaf.grad ? add_same_shape(Tensor(leaf.grad), grad) : unshared ? grad : grad.clone();
   leaf.grad = sum.impl_ptr();

@@ -262,7 +262,8 @@ TrainResult train_detector(const TrainOptions& options) {
   Loader loader(data, loader_options(config, true));
   loader.start_stream(info.position + world.rank(), world.size());
 
-  // Gradients hold sums over the step's images; each is averaged once its sum over processes is in.
+  // Gradients hold sums over the step's images; SGD averages them (its grad_scale) once the sum over
+  // processes is in.
   // Without clipping, a parameter is updated as soon as that is done and its gradient dropped: fc6's
   // (245 MiB with MobileNetV2's 1280 channels) is gone before the RPN's is made.
   const bool clipping = solver.max_grad_norm > 0;  // clipping needs every gradient before the first update
@@ -271,9 +272,8 @@ TrainResult train_detector(const TrainOptions& options) {
   for (const optim::ParamGroup& g : optimizer.groups())
     for (const auto& [name, p] : g.params) trained.push_back(p);
   distributed::GradientReducer reducer(world, trained, static_cast<size_t>(options.bucket_mb * (1 << 20)), [&](Tensor& p) {
-    if (mean_scale != 1 && p.grad().defined()) p.grad().copy_(p.grad() * mean_scale);
     if (clipping) return;
-    optimizer.step(p);
+    optimizer.step(p, mean_scale);
     p.zero_grad();
   });
 
@@ -382,9 +382,9 @@ TrainResult train_detector(const TrainOptions& options) {
       deferred = Tensor();
     }
     reducer.finish_step();
-    if (clipping) {
-      optim::clip_grad_norm(trained, solver.max_grad_norm);
-      optimizer.step();
+    if (clipping) {  // the norm of the mean gradient, clipped: one factor for the update
+      const double norm = optim::grad_norm(trained) * mean_scale;
+      optimizer.step(norm > solver.max_grad_norm ? mean_scale * (solver.max_grad_norm / norm) : mean_scale);
     }
     info.iteration = now.iteration;
     window.add(now);
@@ -407,6 +407,7 @@ TrainResult train_detector(const TrainOptions& options) {
   result.images = info.position;
   result.seconds = bar.elapsed_seconds();
   result.allreduce_seconds = reducer.seconds();
+  result.sync_seconds = reducer.waiting_seconds();
   result.checkpoint = checkpoint;
   return result;
 }

@@ -50,7 +50,8 @@ struct TrainResult {
   int64_t unreadable = 0;    // images skipped because they could not be decoded
   double seconds = 0;        // this session's training time ...
   double waiting_seconds = 0;  // ... of which waiting for the loader's next image ...
-  double allreduce_seconds = 0;  // ... and summing gradients over processes (0 alone)
+  double allreduce_seconds = 0;  // ... and summing gradients over processes (0 alone) ...
+  double sync_seconds = 0;       // ... and waiting there for slower processes
   std::string checkpoint;
 };
 

@@ -54,9 +54,14 @@ void GradientReducer::reduce(size_t b) {
       if (!p.grad().defined()) p.set_grad(zeros(p.shape(), p.options()));
       grads.push_back(p.grad());
     }
+    // The barrier only measures: a process that reaches a bucket first waits there for the slowest (an
+    // image with more work), and that wait is not the all-reduce's cost, so it is counted apart.
     const auto start = std::chrono::steady_clock::now();
+    world_.barrier();
+    const auto synced = std::chrono::steady_clock::now();
     world_.all_reduce_sum(grads);
-    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    waiting_seconds_ += std::chrono::duration<double>(synced - start).count();
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - synced).count();
   }
   for (Tensor& p : bucket) reduced_(p);
 }

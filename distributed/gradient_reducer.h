@@ -28,7 +28,8 @@ class GradientReducer {
   // rank takes part with zeros; alone in a world of one it is left without a gradient, as SGD expects.
   void finish_step();
 
-  double seconds() const { return seconds_; }  // time spent in all-reduce so far
+  double seconds() const { return seconds_; }                  // time spent in all-reduce so far ...
+  double waiting_seconds() const { return waiting_seconds_; }  // ... and before it, for slower processes
   size_t buckets() const { return buckets_.size(); }
 
  private:
@@ -40,7 +41,7 @@ class GradientReducer {
   std::vector<size_t> waiting_;  // per bucket, parameters not yet ready this step
   std::vector<bool> done_;       // per bucket, reduced this step
   size_t next_ = 0;              // with several ranks, the next bucket to reduce
-  double seconds_ = 0;
+  double seconds_ = 0, waiting_seconds_ = 0;
 };
 
 }  // namespace rcnn::distributed

@@ -31,17 +31,17 @@ void SGD::zero_grad() {
     for (auto& [name, p] : g.params) p.zero_grad();
 }
 
-void SGD::step() {
+void SGD::step(double grad_scale) {
   for (size_t gi = 0; gi < groups_.size(); ++gi)
-    for (size_t i = 0; i < groups_[gi].params.size(); ++i) update(gi, i);
+    for (size_t i = 0; i < groups_[gi].params.size(); ++i) update(gi, i, grad_scale);
 }
 
-void SGD::step(const Tensor& param) {
+void SGD::step(const Tensor& param, double grad_scale) {
   auto it = position_.find(&param.impl());
-  if (it != position_.end()) update(it->second.first, it->second.second);
+  if (it != position_.end()) update(it->second.first, it->second.second, grad_scale);
 }
 
-void SGD::update(size_t gi, size_t i) {
+void SGD::update(size_t gi, size_t i, double grad_scale) {
   NoGradGuard no_grad;
   const ParamGroup& group = groups_[gi];
   const Tensor& p = group.params[i].second;
@@ -51,7 +51,7 @@ void SGD::update(size_t gi, size_t i) {
   const bool first = !v.defined();  // PyTorch starts the buffer at the (decayed) gradient
   if (first) v = Tensor::empty(p.shape(), p.options());
   RCNN_KERNEL(p.device(), sgd_update, p, g, v, options_.lr * group.lr_scale, options_.momentum, group.weight_decay,
-              first);
+              grad_scale, first);
 }
 
 NamedTensors SGD::state() const {
@@ -101,7 +101,7 @@ double StepLR::at(int64_t step) const {
   return lr;
 }
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+double grad_norm(const std::vector<Tensor>& params) {
   NoGradGuard no_grad;
   Tensor total;  // summed where the gradients are: one copy to the host, not one per parameter
   for (const Tensor& p : params) {
@@ -109,7 +109,12 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     const Tensor squares = sum(p.grad() * p.grad()).to(kFloat64);
     total = total.defined() ? total + squares : squares;
   }
-  const double norm = total.defined() ? std::sqrt(total.item()) : 0;
+  return total.defined() ? std::sqrt(total.item()) : 0;
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  NoGradGuard no_grad;
+  const double norm = grad_norm(params);
   if (norm > max_norm && norm > 0)
     for (const Tensor& p : params)
       if (p.grad().defined()) p.grad().copy_(p.grad() * (max_norm / norm));

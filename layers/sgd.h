@@ -31,10 +31,12 @@ class SGD {
   SGD(std::vector<ParamGroup> groups, SGDOptions options);
 
   void zero_grad();
-  void step();  // parameters without a gradient are skipped
+  // Parameters without a gradient are skipped. grad_scale multiplies every gradient as it is used (a sum
+  // over a step's images becomes their mean, a clipped norm its bound) without a pass of its own.
+  void step(double grad_scale = 1);
   // Updates one parameter from its gradient, e.g. from backward's leaf_done as soon as the gradient is
   // complete (core/tensor.h); a tensor the optimizer does not hold is left alone.
-  void step(const Tensor& param);
+  void step(const Tensor& param, double grad_scale = 1);
   double lr() const { return options_.lr; }
   void set_lr(double lr) { options_.lr = lr; }
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -44,7 +46,7 @@ class SGD {
   void load_state(const NamedTensors& state);
 
  private:
-  void update(size_t group, size_t index);
+  void update(size_t group, size_t index, double grad_scale);
   std::vector<ParamGroup> groups_;
   SGDOptions options_;
   std::unordered_map<const TensorImpl*, std::pair<size_t, size_t>> position_;  // parameter -> (group, index)
@@ -64,6 +66,8 @@ struct StepLR {
   double at(int64_t step) const;
 };
 
+// The joint L2 norm of the parameters' gradients (those without one count as zeros).
+double grad_norm(const std::vector<Tensor>& params);
 // Scales all gradients so their joint L2 norm is at most max_norm; returns the norm before clipping.
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 

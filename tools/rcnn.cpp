@@ -107,7 +107,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
                 << r.images << " images) in " << r.seconds << " s (" << r.waiting_seconds << " s of it waiting for images";
       if (world.size() > 1)
         std::cout << ", " << std::setprecision(2) << r.allreduce_seconds << " s summing gradients over " << world.size()
-                  << " processes";
+                  << " processes, " << r.sync_seconds << " s waiting for the slowest";
       std::cout << std::defaultfloat << "); checkpoint " << r.checkpoint << "\n";
     }
     if (r.interrupted) {
