@@ -161,7 +161,8 @@ tutorials: deps
 # Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each, then
 # chapter 04's training step quiet and beside two busy processes, then the detection blocks beside
 # torchvision's (bench/peer_detection.py), then the whole detector beside torchvision's FasterRCNN
-# with the same TinyNet (../shared/peers/tv_tiny_frcnn.py; configs/tv_tiny_peer.yaml).
+# with the same TinyNet (../shared/peers/tv_tiny_frcnn.py; configs/tv_tiny_peer.yaml), and training on 1
+# process against 2 (mpirun) on this machine's cores (bench/scaling.py).
 PEER_TINY := ../shared/peers/tv_tiny_frcnn.py
 bench: deps
 	@$(MAKE) --no-print-directory benchmarks
@@ -179,6 +180,8 @@ bench: deps
 	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --backbone vgg16 --threads 2 --json-out $(BUILD)/bench/peer_vgg16_frcnn.json > /dev/null; fi
 	$(BUILD)/bin/bench_detector --config configs/tv_vgg16_peer.yaml --classes 20 --warmup 1 --steps 5 --threads 2 \
 	  --peer $(BUILD)/bench/peer_vgg16_frcnn.json --out bench/results_detector_vgg16.json
+	@$(MAKE) --no-print-directory tools
+	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
 
 # libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

@@ -8,7 +8,8 @@ per process, for the demo's TinyNet detector
 (configs/fruit_mobilenet_v2.yaml on ../shared/data/fruit, where it is at hand); the share of a step
 spent summing gradients over processes, apart from the time a process waits there for the slowest
 (images differ in work); and that share against the all-reduce's bucket size. Every
-figure is the median of --reps runs made in this one call (the machines are shared and noisy).
+figure is the median of --reps runs made in this one call, the configurations interleaved (the machines
+are shared and noisy).
 
   /usr/bin/python3 bench/scaling.py --rcnn build/cpu/bin/rcnn [--reps 3] [--out bench/results_scaling.json]
 """
@@ -24,7 +25,7 @@ import sys
 import tempfile
 
 # mpirun on loopback only; allowed as root (CI's containers); each rank bound to its own core.
-MPIRUN = ["mpirun", "--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca", "oob_tcp_if_include", "lo",
+MPIRUN = ["mpirun", "--mca", "btl", "self,vader,tcp", "--mca", "oob_tcp_if_include", "lo",
           "--mca", "btl_tcp_if_include", "lo", "--bind-to", "core"]
 DONE = re.compile(r"trained to iteration (\d+) \((\d+) images\) in ([\d.]+) s \(([\d.]+) s of it waiting for images"
                   r"(?:, ([\d.]+) s summing gradients over \d+ processes, ([\d.]+) s waiting for the slowest)?")
@@ -62,9 +63,14 @@ def train(rcnn, config, data, ranks, threads, images_per_step, steps, extra, buc
         shutil.rmtree(out, ignore_errors=True)
 
 
-def median_run(reps, **kw):
-    runs = [train(**kw) for _ in range(reps)]
-    return tuple(statistics.median(r[i] for r in runs) for i in range(3))
+def interleaved(reps, runs):
+    """Each run of `runs` (keyword arguments of train), `reps` times, in rounds of one of each: a busy spell
+    of this shared machine slows every configuration alike. The medians, in the order given."""
+    results = [[] for _ in runs]
+    for _ in range(reps):
+        for i, kw in enumerate(runs):
+            results[i].append(train(**kw))
+    return [tuple(statistics.median(r[k] for r in rs) for k in range(3)) for rs in results]
 
 
 def main():
@@ -90,28 +96,26 @@ def main():
 
     rows = []
     for name, config, data, steps in models:
+        # The same number of images in every run: half the steps where a step has twice the images.
+        shapes = [(b, ranks, threads) for b in (1, 2) for ranks, threads in ((1, 2), (2, 1), (1, 1))]
+        runs = [dict(rcnn=args.rcnn, config=config, data=data, ranks=ranks, threads=threads, images_per_step=b,
+                     steps=steps // (ranks * b), extra=[]) for b, ranks, threads in shapes]
         base = None
-        for images_per_step in (1, 2):
-            for ranks, threads in ((1, 2), (2, 1), (1, 1)):
-                # The same number of images in every run: half the steps where a step has twice the images.
-                n = steps // (ranks * images_per_step)
-                rate, share, waiting = median_run(args.reps, rcnn=args.rcnn, config=config, data=data, ranks=ranks,
-                                                  threads=threads, images_per_step=images_per_step, steps=n, extra=[])
-                base = base or rate
-                row = {"model": name, "processes": ranks, "threads": threads, "images_per_step": images_per_step,
-                       "images_a_step": ranks * images_per_step, "steps": n, "images_per_second": round(rate, 2),
-                       "vs_1_process_2_threads_b1": round(rate / base, 3), "allreduce_share": round(share, 4),
-                       "waiting_share": round(waiting, 4)}
-                rows.append(row)
-                print(f"{name:32s} N={ranks} x {threads} thread(s), B={images_per_step}: {rate:6.2f} img/s "
-                      f"({rate / base:.2f}x), all-reduce {100 * share:.1f}% of the run, waiting for the slowest "
-                      f"{100 * waiting:.1f}%", flush=True)
+        for (b, ranks, threads), kw, (rate, share, waiting) in zip(shapes, runs, interleaved(args.reps, runs)):
+            base = base or rate
+            rows.append({"model": name, "processes": ranks, "threads": threads, "images_per_step": b,
+                         "images_a_step": ranks * b, "steps": kw["steps"], "images_per_second": round(rate, 2),
+                         "vs_1_process_2_threads_b1": round(rate / base, 3), "allreduce_share": round(share, 4),
+                         "waiting_share": round(waiting, 4)})
+            print(f"{name:32s} N={ranks} x {threads} thread(s), B={b}: {rate:6.2f} img/s ({rate / base:.2f}x), "
+                  f"all-reduce {100 * share:.1f}% of the run, waiting for the slowest {100 * waiting:.1f}%", flush=True)
 
     buckets = []
     name, config, data, steps = models[-1]
-    for mb in (1, 4, 16, 64):
-        rate, share, waiting = median_run(args.reps, rcnn=args.rcnn, config=config, data=data, ranks=2, threads=1,
-                                          images_per_step=1, steps=steps // 2, extra=[], bucket_mb=mb)
+    sizes = (1, 4, 16, 64)
+    runs = [dict(rcnn=args.rcnn, config=config, data=data, ranks=2, threads=1, images_per_step=1, steps=steps // 2,
+                 extra=[], bucket_mb=mb) for mb in sizes]
+    for mb, (rate, share, waiting) in zip(sizes, interleaved(args.reps, runs)):
         buckets.append({"model": name, "bucket_mb": mb, "images_per_second": round(rate, 2),
                         "allreduce_share": round(share, 4), "waiting_share": round(waiting, 4)})
         print(f"{name:32s} N=2, bucket {mb:5.2f} MiB: {rate:6.2f} img/s, all-reduce {100 * share:.1f}%, "
