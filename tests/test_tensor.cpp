@@ -1,10 +1,15 @@
 // core/: Tensor, factories, conversions, element access, errors.
+#include <omp.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <vector>
 
 #include "core/block_cache.h"
+#include "core/interrupt.h"
 #include "core/rng.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
@@ -188,4 +193,27 @@ TEST_CASE("programs start with a short OpenMP spin-wait (core/threads.cpp), unle
   const char* spin = std::getenv("GOMP_SPINCOUNT");
   REQUIRE(spin != nullptr);  // set before libgomp started, by the restart in .preinit_array
   MESSAGE("GOMP_SPINCOUNT=", std::string(spin));
+}
+
+// oneDNN 2.6's GEMM kernels run with the stack pointer in the heap (core/interrupt.cpp): a signal's frame
+// written there corrupted it. The handler must run on an alternate stack in every thread that computes.
+TEST_CASE("interrupts: a signal only raises the flag, handled on an alternate stack in every computing thread") {
+  install_interrupt_handler();
+  struct sigaction action = {};
+  sigaction(SIGTERM, nullptr, &action);
+  CHECK((action.sa_flags & SA_ONSTACK) != 0);
+  const int team = std::max(omp_get_max_threads(), omp_get_num_procs());  // the threads the pool keeps
+  std::vector<int> has_stack(team, 0);
+#pragma omp parallel num_threads(team)
+  {
+    stack_t stack = {};
+    sigaltstack(nullptr, &stack);
+    has_stack[omp_get_thread_num()] = (stack.ss_flags & SS_DISABLE) == 0 && stack.ss_size >= 16384;
+  }
+  for (int t = 0; t < team; ++t) CHECK_MESSAGE(has_stack[t] == 1, "OpenMP thread ", t);
+  CHECK_FALSE(interrupted());
+  std::raise(SIGTERM);
+  CHECK(interrupted());
+  clear_interrupt();
+  CHECK_FALSE(interrupted());
 }
