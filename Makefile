@@ -183,20 +183,24 @@ bench: deps
 	@$(MAKE) --no-print-directory tools
 	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
 
-# libFuzzer targets for the VOC reader and the image decoder (fuzz/README.md).
+# libFuzzer targets for the VOC and COCO readers and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS := -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I.
 build/fuzz/voc_annotation_fuzzer: fuzz/voc_annotation_fuzzer.cpp datasets/voc.cpp
 	@mkdir -p $(dir $@)
 	clang++ $(FUZZ_FLAGS) $^ -o $@ -lpugixml
+build/fuzz/coco_annotation_fuzzer: fuzz/coco_annotation_fuzzer.cpp datasets/coco.cpp datasets/coco.h datasets/json_fields.h
+	@mkdir -p $(dir $@)
+	clang++ $(FUZZ_FLAGS) $(filter %.cpp,$^) -o $@
 build/fuzz/image_fuzzer: fuzz/image_fuzzer.cpp datasets/image.cpp fuzz/stb_instrumented.cpp
 	@mkdir -p $(dir $@)
-	clang++ $(FUZZ_FLAGS) $^ -o $@
-fuzz: deps build/fuzz/voc_annotation_fuzzer build/fuzz/image_fuzzer tools
-	@mkdir -p build/fuzz/corpus-voc build/fuzz/corpus-image
+	clang++ $(FUZZ_FLAGS) $(filter %.cpp,$^) -o $@
+fuzz: deps build/fuzz/voc_annotation_fuzzer build/fuzz/coco_annotation_fuzzer build/fuzz/image_fuzzer tools
+	@mkdir -p build/fuzz/corpus-voc build/fuzz/corpus-coco build/fuzz/corpus-image
 	@$(BUILD)/bin/rcnn data shapes --out build/fuzz/seed-shapes --images 3 --size 64 > /dev/null
 	@cp build/fuzz/seed-shapes/JPEGImages/*.jpg build/fuzz/corpus-image/
 	cd build/fuzz && ./voc_annotation_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus-voc ../../fuzz/corpus/voc
+	cd build/fuzz && ./coco_annotation_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -dict=../../fuzz/coco.dict corpus-coco ../../fuzz/corpus/coco
 	cd build/fuzz && ./image_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=4096 corpus-image
 
 deps:
@@ -213,6 +217,7 @@ reference:
 	/usr/bin/python3 tests/reference/make_reference.py
 	/usr/bin/python3 tests/reference/make_voc_reference.py
 	/usr/bin/python3 tests/reference/make_detection_reference.py
+	/usr/bin/python3 tests/reference/make_coco_reference.py
 	RCNN_WRITE_FIXTURES=1 $(TEST_BIN) -tc="MobileNetV2*" > /dev/null || true
 	/usr/bin/python3 tests/reference/make_backbone_reference.py
 

@@ -26,12 +26,27 @@ struct VocPixels {
 inline Box from_voc_pixels(const VocPixels& p) { return {p.xmin - 1, p.ymin - 1, p.xmax, p.ymax}; }
 inline VocPixels to_voc_pixels(const Box& b) { return {b.x1 + 1.0, b.y1 + 1.0, b.x2, b.y2}; }
 
+// COCO's boxes [x, y, width, height] are in the same continuous coordinates as ours (pixel column 0
+// spans x 0 to 1): only the second corner is given as a size. Every COCO reader and writer goes
+// through these two.
+struct CocoBox {
+  double x, y, width, height;
+};
+inline Box from_coco_box(const CocoBox& b) { return {b.x, b.y, b.x + b.width, b.y + b.height}; }
+inline CocoBox to_coco_box(const Box& b) { return {b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}; }
+
 struct Object {
   std::string name;  // class name, as in the annotation
   int64_t label = -1;  // index into the data set's classes
   Box box;
   bool difficult = false;  // VOC: hard to recognise; neither counted nor penalised in evaluation
   bool truncated = false;
+  // COCO: a crowd region (iscrowd): never trained on; in evaluation a detection inside it is ignored.
+  bool crowd = false;
+  // COCO's annotated area (of the object's segment), which sorts objects into small, medium and large;
+  // below 0 where none was given (VOC, generated sets): the box's area serves.
+  double area = -1;
+  double evaluated_area() const { return area >= 0 ? area : box.width() * box.height(); }
 };
 
 struct Annotation {
@@ -39,12 +54,15 @@ struct Annotation {
   std::string image_path;  // full path of the image file
   int width = 0, height = 0;
   std::vector<Object> objects;
+  int64_t coco_id = -1;  // COCO's numeric image id; -1 where the data set has none (VOC)
 };
 
 struct Dataset {
   std::string name;
   std::vector<std::string> classes;  // labels index this list (no background class)
   std::vector<Annotation> items;
+  // COCO's category id of each class, in increasing order (labels follow it); empty: 1, 2, ..., N.
+  std::vector<int64_t> category_ids = {};
 };
 
 // The item with the most objects (the first of equals): the picture chapters draw on. items must not be empty.

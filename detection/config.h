@@ -68,6 +68,9 @@ struct SolverConfig {
   // other: the memory of one image; the CPU's choice) or "padded" (one batched forward, FasterRcnn's
   // losses(batch): where a device gains from bigger calls). Images of one size give the same step.
   std::string batch_mode = "accumulate";
+  // Images without objects (COCO lists them; a VOC image whose boxes were all dropped): trained on as
+  // negatives (true), or left out as torchvision's COCO references do (false). Evaluation keeps them.
+  bool keep_empty_images = true;
   std::vector<int64_t> milestones = {50000};
   double gamma = 0.1;
   int64_t warmup_iterations = 0;  // linear warm-up from warmup_factor x lr (torchvision's references)

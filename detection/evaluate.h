@@ -1,10 +1,14 @@
 #pragma once
-// Running a trained detector over a split and scoring it like the VOC devkit (chapter 13, `rcnn eval`):
-// detections at the config's low score threshold, comp4 results files, per-class AP and PR plots.
+// Running a trained detector over a split and scoring it like the VOC devkit (chapter 13, `rcnn eval`),
+// and with COCO's metric where asked: detections at the config's low score threshold, comp4 results
+// files and COCO's results JSON, per-class AP and PR plots. The split may be VOC's or COCO's.
 #include <string>
 #include <vector>
 
 #include "detection/faster_rcnn.h"
+#include <optional>
+
+#include "detection/coco_eval.h"
 #include "detection/voc_eval.h"
 
 namespace rcnn {
@@ -25,14 +29,18 @@ struct EvaluateOptions {
   std::string data_dir, split = "test";
   std::string out_dir;  // results/ (comp4 files) and plots/ (PR curves) go here
   bool use_07_metric = true;
+  bool coco_metric = false;  // also COCO's AP@[.50:.95] and the rest of its summary
   bool progress = true;
 };
 struct DetectorEvaluation {
   VocEvaluation scores;
+  std::optional<CocoEvaluation> coco;  // where coco_metric was asked for
   std::vector<Detection> detections;
   double median_detect_seconds = 0;  // per image, decoding apart
   Dataset ground_truth;  // as scored (class-agnostic for an RPN)
 };
+// COCO's results file of a split in a results folder: DIR/coco_results_<split>.json.
+std::string coco_results_file(const std::string& dir, const std::string& split);
 // classes: the detector's (its checkpoint's); the split's annotations must use the same.
 DetectorEvaluation evaluate_detector(FasterRcnn& model, const std::vector<std::string>& classes, const EvaluateOptions& options);
 

@@ -1,5 +1,6 @@
 #include "detection/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -13,6 +14,7 @@
 
 #include "core/interrupt.h"
 #include "core/progress.h"
+#include "datasets/data_folder.h"
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/voc.h"
@@ -207,10 +209,10 @@ TrainResult train_detector(const TrainOptions& options) {
     check(!options.resume || fs::exists(checkpoint), "--resume: ", options.out_dir, " holds no checkpoint to resume from");
   }
 
-  VocReadOptions read_options;
-  read_options.classes = read_classes(options.data_dir);
-  read_options.missing_image = OnMissingImage::WarnAndSkip;
-  const Dataset data = read_voc(options.data_dir, options.split, read_options);
+  Dataset data = read_dataset(options.data_dir, options.split, DataPurpose::Training);
+  if (!solver.keep_empty_images)
+    data.items.erase(std::remove_if(data.items.begin(), data.items.end(), [](const Annotation& a) { return a.objects.empty(); }),
+                     data.items.end());
   check(!data.items.empty(), options.data_dir, ": split '", options.split, "' has no images to train on");
   check_same_run(world, config, data, options.split);
 

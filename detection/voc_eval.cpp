@@ -18,14 +18,6 @@ namespace rcnn {
 
 namespace fs = std::filesystem;
 
-Dataset read_voc_ground_truth(const std::string& dir, const std::string& split) {
-  VocReadOptions options;
-  options.classes = read_classes(dir);
-  options.clip_boxes = false;
-  options.missing_image = OnMissingImage::Ignore;
-  return read_voc(dir, split, options);
-}
-
 double voc_iou(const Box& a, const Box& b) {
   // In VOC pixels, as the devkit computes it; its widths xmax - xmin + 1 equal x2 - x1.
   const auto [ax1, ay1, ax2, ay2] = to_voc_pixels(a);
@@ -99,9 +91,9 @@ VocEvaluation evaluate_voc(const Dataset& gt, const std::vector<Detection>& dete
         if (o.label == c) {
           Truth& t = truth[a.id];
           t.boxes.push_back(o.box);
-          t.difficult.push_back(o.difficult);
+          t.difficult.push_back(o.difficult || o.crowd);  // a COCO crowd region counts as VOC's difficult
           t.matched.push_back(false);
-          r.positives += !o.difficult;
+          r.positives += !(o.difficult || o.crowd);
         }
     std::vector<const Detection*> dets;
     for (const Detection& d : detections)

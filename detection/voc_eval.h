@@ -5,7 +5,7 @@
 //   VOC's 1-based inclusive pixels (the "+1"), and is a true positive when that IoU > 0.5 (strictly)
 //   and the ground truth was not matched before; a second detection of it is a false positive;
 // - a detection whose best match is a difficult object is neither TP nor FP, and difficult objects
-//   do not count as positives;
+//   do not count as positives (nor do COCO's crowd regions, scored the same way);
 // - detections are taken in decreasing score, equal scores in the order given (a stable sort, as the
 //   MATLAB devkit's sort; voc_eval.py's np.argsort is unstable, so its order of ties changes with
 //   numpy's version); AP is the 11-point interpolated precision for VOC2007,
@@ -41,10 +41,6 @@ struct VocEvaluation {
   double map = 0;  // mean over classes that have positives
   std::vector<Verdict> verdicts;  // one per detection, in the order they were given
 };
-
-// The ground truth of a VOC-layout folder as the devkit scores it: its classes (classes.txt, else
-// VOC's 20), boxes exactly as annotated (not clipped, none dropped), and no image needed.
-Dataset read_voc_ground_truth(const std::string& dir, const std::string& split);
 
 // The devkit's IoU of two boxes given in continuous coordinates (equal to the plain IoU on them).
 double voc_iou(const Box& a, const Box& b);

@@ -61,4 +61,10 @@ inline CommandResult run_command(const std::string& command) {
   return r;
 }
 
+// The programs `make test` builds beside the test binary: build/<config>/tests/run_tests ->
+// build/<config>/bin/<name>.
+inline std::filesystem::path built_program(const std::string& name) {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / name;
+}
+
 }  // namespace rcnn::testing

@@ -42,8 +42,7 @@ std::string comment(const std::string& readme, const std::string& key) {
 }  // namespace
 
 TEST_CASE("chapter READMEs quote what their programs print") {
-  // build/<config>/tests/run_tests -> build/<config>/bin/<chapter>
-  const fs::path bin = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin";
+  const fs::path bin = rcnn::testing::built_program("");
   std::vector<fs::path> chapters;
   for (const auto& e : fs::directory_iterator("tutorials"))
     if (e.is_directory()) chapters.push_back(e.path());

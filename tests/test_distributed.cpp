@@ -54,8 +54,7 @@ struct MirrorWorld : distributed::World {
 using Run = rcnn::testing::CommandResult;
 Run shell(const std::string& command) { return rcnn::testing::run_command(command); }
 
-// build/<config>/tests/run_tests -> build/<config>/bin/rcnn (make test builds it)
-fs::path rcnn_binary() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "rcnn"; }
+fs::path rcnn_binary() { return rcnn::testing::built_program("rcnn"); }
 
 // Why the mpirun cases cannot run here, or "" when they can.
 std::string mpirun_missing() {

@@ -352,7 +352,7 @@ TEST_CASE("the RPN alone: a class-agnostic detector scored by its objectness") {
 
 TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") {
   // build/<config>/tests/run_tests -> build/<config>/bin/rcnn (make test builds it)
-  const fs::path rcnn = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "rcnn";
+  const fs::path rcnn = rcnn::testing::built_program("rcnn");
   if (!fs::exists(rcnn)) {
     MESSAGE("skipped: " << rcnn.string() << " is not built (make test builds it)");
     return;

@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "datasets/data_folder.h"
 #include "datasets/voc.h"
 #include "detection/voc_eval.h"
 #include "tests/files.h"
@@ -124,7 +125,7 @@ TEST_CASE("per-class AP equals voc_eval.py's on random files, both metrics") {
     }
     write_voc_split(dir, "test", ids);
     rcnn::testing::write_file(temp / "data/classes.txt", classes[0] + "\r\n" + classes[1] + " \n" + classes[2] + "\n");
-    Dataset gt = read_voc_ground_truth(dir, "test");  // no JPEGImages/: evaluation reads no image
+    Dataset gt = read_dataset(dir, "test", DataPurpose::Evaluation);  // no JPEGImages/: evaluation reads no image
     std::vector<Detection> dets;
     for (const nlohmann::json& d : c.at("detections")) {
       const auto b = d.at("bbox").get<std::vector<double>>();

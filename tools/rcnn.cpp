@@ -1,18 +1,22 @@
 // The `rcnn` command:
-//   rcnn data shapes|fashion-scenes --out DIR [--images N] [--seed S] [--size PX]
-//       generate a detection data set in Pascal VOC's layout
+//   rcnn data shapes|fashion-scenes --out DIR [--images N] [--seed S] [--size PX] [--format voc|coco]
+//       generate a detection data set in Pascal VOC's layout or COCO's
+//   rcnn data convert --to coco|voc --data DIR --out DIR     one layout to the other, every split
+//   rcnn data stats DIR [--split S]                           images, objects by class and size, warnings
 //   rcnn train --config FILE --data DIR --out RUN [--resume] [--set key=value ...] [--device cpu|cuda]
 //       train a detector; RUN holds its checkpoint, log, loss curve and config
 //   mpirun -np N rcnn train ...
 //       the same, data-parallel over N processes (rank 0 writes RUN)
-//   rcnn eval --checkpoint RUN --data DIR [--split test] [--metric 07|area]
-//   rcnn eval --results DIR --data DIR [--split test] [--metric 07|area]
-//       score a detector (or comp4 results files) like the VOC devkit; ends with `mAP@0.5: ...`
+//   rcnn eval --checkpoint RUN --data DIR [--split test] [--metric 07|area|coco]
+//   rcnn eval --results DIR|FILE.json --data DIR [--split test] [--metric 07|area|coco]
+//       score a detector (or results files) like the VOC devkit (ends with `mAP@0.5: ...`), or like
+//       pycocotools (its 12-line summary); --data is a VOC or a COCO folder
 //   rcnn predict --checkpoint RUN IMAGE_OR_DIR... --out DIR [--threshold 0.5] [--format png|jpg]
 //       drawn detections and one JSON file per image
 // Every error ends the program with one line on stderr and a non-zero exit code; in a run of several
 // processes, an error on one rank names the rank and stops every rank.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -22,10 +26,14 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "datasets/convert.h"
+#include "datasets/data_folder.h"
+#include "datasets/data_stats.h"
 #include "datasets/draw.h"
 #include "datasets/generated.h"
 #include "datasets/voc.h"
 #include "detection/detector_checkpoint.h"
+#include "detection/coco_eval.h"
 #include "detection/evaluate.h"
 #include "detection/trainer.h"
 #include "detection/voc_eval.h"
@@ -36,25 +44,66 @@ using namespace rcnn;
 namespace {
 
 void add_data_command(CLI::App& app) {
-  auto* data = app.add_subcommand("data", "generate a detection data set in Pascal VOC's layout");
+  auto* data = app.add_subcommand("data", "generate, convert and describe detection data sets (VOC or COCO layout)");
   data->require_subcommand(1);
   for (const std::string kind : {"shapes", "fashion-scenes"}) {
     auto options = std::make_shared<GenerateOptions>();
+    auto format = std::make_shared<std::string>("voc");
     options->progress = true;
     auto* cmd = data->add_subcommand(kind, kind == "shapes" ? "circles, squares and triangles on textured backgrounds"
                                                             : "Fashion-MNIST items placed on cluttered canvases");
-    cmd->add_option("--out", options->out_dir, "output folder (VOC layout)")->required();
+    cmd->add_option("--out", options->out_dir, "output folder")->required();
     cmd->add_option("--images", options->images, "number of images")->check(CLI::PositiveNumber);
     cmd->add_option("--seed", options->seed, "random seed: the same seed makes the same data set");
     cmd->add_option("--size", options->size, "canvas side in pixels")->check(CLI::Range(64, 4096));
-    cmd->callback([options, kind] {
+    cmd->add_option("--format", *format, "the folder's layout: voc or coco")->check(CLI::IsMember({"voc", "coco"}));
+    cmd->callback([options, kind, format] {
+      const std::string out = options->out_dir;
+      if (*format == "coco") options->out_dir = out + ".voc-tmp";  // generated in VOC's layout, then converted
       Dataset d = kind == "shapes" ? generate_shapes(*options) : generate_fashion_scenes(*options);
+      if (*format == "coco") {
+        convert_data(options->out_dir, out, DataFormat::Coco);
+        std::filesystem::remove_all(options->out_dir);
+      }
       size_t objects = 0;
       for (const Annotation& a : d.items) objects += a.objects.size();
       std::cout << "wrote " << d.items.size() << " images with " << objects << " objects of " << d.classes.size()
-                << " classes to " << options->out_dir << " (splits train, val, test, trainval)\n";
+                << " classes to " << out << " (" << (*format == "coco" ? "COCO" : "VOC")
+                << " layout; splits train, val, test, trainval)\n";
     });
   }
+  struct ConvertOptions {
+    std::string from, to, data, out;
+  };
+  auto c = std::make_shared<ConvertOptions>();
+  auto* convert = data->add_subcommand("convert", "a data set from VOC's layout to COCO's or back, every split");
+  convert->add_option("--from", c->from, "the layout of --data (found out when not given)")->check(CLI::IsMember({"voc", "coco"}));
+  convert->add_option("--to", c->to, "the layout to write")->required()->check(CLI::IsMember({"voc", "coco"}));
+  convert->add_option("--data", c->data, "the data set folder")->required()->check(CLI::ExistingDirectory);
+  convert->add_option("--out", c->out, "the folder to write")->required();
+  convert->callback([c] {
+    const DataFormat found = data_format(c->data), to = c->to == "coco" ? DataFormat::Coco : DataFormat::Voc;
+    check(c->from.empty() || (c->from == "coco") == (found == DataFormat::Coco), "convert: ", c->data, " is in ",
+          format_name(found), " layout, not ", c->from == "coco" ? "COCO" : "VOC");
+    const ConversionSummary r = convert_data(c->data, c->out, to);
+    std::cout << "converted " << r.splits << " splits, " << r.images << " images, " << r.objects << " objects from "
+              << format_name(found) << " (" << c->data << ") to " << format_name(to) << " (" << c->out << ")";
+    if (r.crowds_left_out > 0) std::cout << "; " << r.crowds_left_out << " crowd regions left out (VOC has none)";
+    if (r.reencoded > 0) std::cout << "; " << r.reencoded << " images re-encoded as JPEG";
+    if (r.missing_images > 0) std::cout << "; " << r.missing_images << " images missing, not copied";
+    std::cout << "\n";
+  });
+  auto dir = std::make_shared<std::string>();
+  auto split = std::make_shared<std::string>();
+  auto* stats = data->add_subcommand("stats", "images, objects per class and size, and what will train badly");
+  stats->add_option("data", *dir, "the data set folder")->required()->check(CLI::ExistingDirectory);
+  stats->add_option("--split", *split, "one split (default: every split)");
+  stats->callback([dir, split] {
+    const std::vector<std::string> splits = split->empty() ? data_splits(*dir) : std::vector<std::string>{*split};
+    check(!splits.empty(), "stats: ", *dir, " holds no split (ImageSets/Main/<split>.txt or annotations/instances_<split>.json)");
+    std::cout << *dir << ": " << format_name(data_format(*dir)) << " layout\n";
+    for (const std::string& s : splits) std::cout << describe_data(read_dataset(*dir, s, DataPurpose::Evaluation), s);
+  });
 }
 
 Device parse_device(const std::string& name) { return name == "cuda" ? Device::cuda() : kCPU; }
@@ -78,7 +127,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "train a detector (checkpoints, log and loss curve go to --out)");
   cmd->add_option("--config", o->config, "the config (configs/*.yaml); with --resume, the checkpoint's by default");
-  cmd->add_option("--data", o->data, "the data set folder (VOC layout)")->required();
+  cmd->add_option("--data", o->data, "the data set folder (VOC or COCO layout)")->required();
   cmd->add_option("--out", o->out, "the run folder")->required();
   cmd->add_option("--split", o->split, "the split to train on");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its checkpoint");
@@ -94,6 +143,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
                                  : load_config(o->config, o->overrides);
     t.data_dir = o->data;
     t.split = o->split;
+    if (distributed::world().rank() == 0)
+      std::cout << "data: " << o->data << " (" << format_name(data_format(o->data)) << " layout), split " << o->split << "\n";
     t.out_dir = o->out;
     t.resume = o->resume;
     t.device = parse_device(o->device);
@@ -125,38 +176,61 @@ void add_eval_command(CLI::App& app) {
     int threads = 0;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("eval", "score a detector, or VOC results files (comp4_det_<split>_<class>.txt)");
-  cmd->add_option("--data", o->data, "the data set folder (Annotations/, JPEGImages/, ImageSets/Main/)")->required();
+  auto* cmd = app.add_subcommand("eval", "score a detector, or results files (VOC's comp4 files, COCO's results JSON)");
+  cmd->add_option("--data", o->data, "the data set folder (VOC or COCO layout)")->required();
   cmd->add_option("--split", o->split, "the split to score");
   auto* checkpoint = cmd->add_option("--checkpoint", o->checkpoint, "a detector: a run folder or its checkpoint file");
-  auto* results = cmd->add_option("--results", o->results, "the folder with the results files");
+  auto* results = cmd->add_option("--results", o->results,
+                                  "results to score: a folder of comp4_det_<split>_<class>.txt files, or a COCO results .json");
   checkpoint->excludes(results);
   cmd->add_option("--out", o->out, "with --checkpoint: where results files and PR plots go (default RUN/eval)");
-  cmd->add_option("--metric", o->metric, "07: 11-point AP (VOC2007); area: area under the curve (VOC2010+)")
-      ->check(CLI::IsMember({"07", "area"}));
+  cmd->add_option("--metric", o->metric,
+                  "07: VOC's 11-point AP@0.5; area: VOC2010+'s area under the curve; coco: COCO's AP@[.50:.95] and its summary")
+      ->check(CLI::IsMember({"07", "area", "coco"}));
   cmd->add_option("--plots", o->plots, "with --results: write a precision-recall curve per class (PNG) into this folder");
   add_device_options(cmd, o->device, o->threads);
   cmd->callback([o] {
     check(o->checkpoint.empty() != o->results.empty(), "eval: give --checkpoint or --results");
     if (o->threads > 0) set_cpu_threads(o->threads);
+    const bool coco = o->metric == "coco";
+    auto report = [&](const Dataset& gt, const VocEvaluation& voc, const std::optional<CocoEvaluation>& c) {
+      if (!c) {
+        std::cout << format_evaluation(voc);
+        return;
+      }
+      std::cout << format_coco_evaluation(*c);
+      for (size_t k = 0; k < gt.classes.size(); ++k)
+        std::cout << "  " << gt.classes[k] << ": AP@[.50:.95] "
+                  << (c->class_ap[k] < 0 ? std::string("- (no objects)") : concat_message(std::fixed, std::setprecision(4), c->class_ap[k])) << "\n";
+    };
     if (!o->checkpoint.empty()) {
       LoadedDetector d = load_detector(o->checkpoint, parse_device(o->device));
       EvaluateOptions e;
       e.data_dir = o->data;
       e.split = o->split;
       e.out_dir = !o->out.empty() ? o->out : (std::filesystem::path(checkpoint_path(o->checkpoint)).parent_path() / "eval").string();
-      e.use_07_metric = o->metric == "07";
+      e.use_07_metric = o->metric != "area";
+      e.coco_metric = coco;
       const DetectorEvaluation r = evaluate_detector(*d.model, d.info.classes, e);
       std::cout << "iteration " << d.info.iteration << ", " << r.ground_truth.items.size() << " images ("
                 << static_cast<int64_t>(std::lround(r.median_detect_seconds * 1000)) << " ms each, the median, decoding apart), "
-                << r.detections.size() << " detections; results and PR curves in " << e.out_dir << "\n"
-                << format_evaluation(r.scores);
+                << r.detections.size() << " detections; results and PR curves in " << e.out_dir << "\n";
+      report(r.ground_truth, r.scores, r.coco);
       return;
     }
-    Dataset gt = read_voc_ground_truth(o->data, o->split);
-    VocEvaluation e = evaluate_voc(gt, read_voc_results(o->results, o->split, gt.classes), o->metric == "07");
-    if (!o->plots.empty()) save_precision_recall_plots(e, o->plots);
-    std::cout << format_evaluation(e);
+    const Dataset gt = read_dataset(o->data, o->split, DataPurpose::Evaluation);
+    const bool json_file = std::filesystem::is_regular_file(o->results);
+    const std::vector<Detection> found =
+        json_file ? read_coco_results(o->results, gt) : read_voc_results(o->results, o->split, gt.classes);
+    const auto start = std::chrono::steady_clock::now();
+    const VocEvaluation voc = evaluate_voc(gt, found, o->metric != "area");
+    std::optional<CocoEvaluation> c;
+    if (coco) c = evaluate_coco(gt, found);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!o->plots.empty()) save_precision_recall_plots(voc, o->plots);
+    std::cout << gt.items.size() << " images, " << found.size() << " detections, scored in " << std::fixed
+              << std::setprecision(1) << seconds * 1000 << " ms\n" << std::defaultfloat;
+    report(gt, voc, c);
   });
 }
 
