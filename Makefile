@@ -182,6 +182,7 @@ bench: deps
 	  --peer $(BUILD)/bench/peer_vgg16_frcnn.json --out bench/results_detector_vgg16.json
 	@$(MAKE) --no-print-directory tools
 	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
+	/usr/bin/python3 bench/coco_eval_speed.py --rcnn $(BUILD)/bin/rcnn --out bench/results_coco_eval.json
 
 # libFuzzer targets for the VOC and COCO readers and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

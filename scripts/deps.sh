@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(g++ make doctest-dev libstb-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libpugixml-dev libyaml-cpp-dev nlohmann-json3-dev
           zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist)
-[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-torchvision)
+[[ "${1:-}" == "--reference" ]] && packages+=(python3-numpy python3-torch python3-torchvision)
 
 missing=()
 for p in "${packages[@]}"; do

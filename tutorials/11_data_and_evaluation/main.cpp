@@ -11,6 +11,7 @@
 #include "datasets/generated.h"
 #include "datasets/transforms.h"
 #include "datasets/voc.h"
+#include "detection/coco_eval.h"
 #include "detection/voc_eval.h"
 
 using namespace rcnn;
@@ -141,6 +142,11 @@ int main(int argc, char** argv) try {
             << "exact box becomes the duplicate. Per class the ranking is TP TP FP FP TP ...: recall reaches 1\n"
             << "at precision 3/5, and the 11-point AP = (7 x 1 + 4 x 0.6) / 11 = 0.8545.\n\n";
   std::cout << format_evaluation(e);
+
+  // 4. The same detections under COCO's metric (detection/coco_eval.h), as `rcnn eval --metric coco` scores them.
+  std::cout << "\nCOCO's metric on the same detections: AP averaged over IoU thresholds 0.50, 0.55, ..., 0.95,\n"
+            << "101 recall points, difficult objects counted as objects, by object size, and recall (AR):\n"
+            << format_coco_evaluation(evaluate_coco(shapes, detections));
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "error: " << e.what() << "\n";
