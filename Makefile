@@ -64,8 +64,14 @@ else
   CORE_SRC += cuda/stubs.cpp
 endif
 
+# `rcnn serve`'s HTTP server (serve/, Debian's cpp-httplib): linked into the command and the tests,
+# never into the library.
+CXXFLAGS += $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
+HTTP_LIBS := $(shell pkg-config --libs cpp-httplib 2>/dev/null)
+
 BUILD := build/$(CONFIG)
 LIB := $(BUILD)/librcnn.a
+SERVE_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard serve/*.cpp))
 # A kernel's CPU file and CUDA twin share a name (nms.cpp, nms.cu): CUDA objects end in .cu.o.
 LIB_OBJ := $(CORE_SRC:%.cpp=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.cu.o)
 TEST_SRC := $(wildcard tests/*.cpp)
@@ -99,12 +105,12 @@ $(LIB): $(LIB_OBJ) Makefile
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcsP $@ $(filter %.o,$^)
 
-$(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(LIB)
-	$(CXX) $^ -o $@ $(LDLIBS)
+$(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(LIB)
+	$(CXX) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
 
-$(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(LIB)
+$(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(SERVE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
 
 $(BUILD)/bin/exercise_%: $(BUILD)/exercises/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -4,6 +4,7 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -78,6 +79,49 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name) {
   image.height = h;
   image.rgb.assign(data.get(), data.get() + static_cast<size_t>(w) * h * 3);
   return image;
+}
+
+bool declared_image_size(const uint8_t* b, size_t size, int64_t& width, int64_t& height) {
+  auto big16 = [&](size_t at) { return (int64_t(b[at]) << 8) | b[at + 1]; };
+  auto big32 = [&](size_t at) { return (big16(at) << 16) | big16(at + 2); };
+  auto little16 = [&](size_t at) { return (int64_t(b[at + 1]) << 8) | b[at]; };
+  auto little32 = [&](size_t at) { return static_cast<int64_t>(static_cast<int32_t>((little16(at + 2) << 16) | little16(at))); };
+  if (!looks_like_image(b, size)) return false;
+  if (b[0] == 0x89) {  // PNG: the IHDR chunk comes first
+    if (size < 24) return false;
+    width = big32(16), height = big32(20);
+    return true;
+  }
+  if (b[0] == 'G') {  // GIF: the logical screen
+    if (size < 10) return false;
+    width = little16(6), height = little16(8);
+    return true;
+  }
+  if (b[0] == 'B') {  // BMP: BITMAPINFOHEADER; a negative height means top-down rows
+    if (size < 26) return false;
+    width = little32(18), height = std::abs(little32(22));
+    return true;
+  }
+  // JPEG: the marker segments up to the first start-of-frame (SOF0..SOF15 but DHT, JPG and DAC).
+  for (size_t pos = 2; pos + 9 <= size;) {
+    if (b[pos] != 0xFF) return false;
+    const uint8_t marker = b[pos + 1];
+    if (marker == 0xFF) {
+      ++pos;
+      continue;
+    }
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+      height = big16(pos + 5), width = big16(pos + 7);
+      return true;
+    }
+    pos += 2 + static_cast<size_t>(big16(pos + 2));
+  }
+  return false;
+}
+
+bool looks_like_image(const uint8_t* b, size_t size) {
+  auto starts = [&](const char* magic, size_t n) { return size >= n && std::equal(b, b + n, reinterpret_cast<const uint8_t*>(magic)); };
+  return starts("\xFF\xD8\xFF", 3) || starts("\x89PNG\r\n\x1A\n", 8) || starts("BM", 2) || starts("GIF8", 4);
 }
 
 void save_png(const Image& image, const std::string& path) {

@@ -28,6 +28,12 @@ struct Image {
 Image load_image(const std::string& path);
 // Decodes an encoded image held in memory; `name` is used in error messages.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name);
+// The size an encoded JPEG, PNG, BMP or GIF declares in its header, read without decoding it: a server
+// checks it before it decodes (a 50-byte PNG can declare 60 000 x 60 000 pixels). False where the
+// header is not there or cut short.
+bool declared_image_size(const uint8_t* bytes, size_t size, int64_t& width, int64_t& height);
+// Whether the bytes start as a JPEG, PNG, BMP or GIF file does (what decode_image reads).
+bool looks_like_image(const uint8_t* bytes, size_t size);
 void save_png(const Image& image, const std::string& path);
 void save_jpeg(const Image& image, const std::string& path, int quality = 90);
 

@@ -10,6 +10,10 @@ Sample prepare_sample(const Annotation& item, const LoaderOptions& options, bool
   Image image = load_image(item.image_path);
   check(image.width == item.width && image.height == item.height, "loader: ", item.image_path, " is ", image.width,
         "x", image.height, " but its annotation says ", item.width, "x", item.height);
+  return prepare_image(item, std::move(image), options, flip);
+}
+
+Sample prepare_image(const Annotation& item, Image image, const LoaderOptions& options, bool flip) {
   Sample s;
   s.id = item.id;
   s.original_width = image.width;

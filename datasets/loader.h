@@ -49,6 +49,8 @@ struct LoaderOptions {
 
 // Loads one annotated image the way the loader does (used by the loader and by evaluation).
 Sample prepare_sample(const Annotation& item, const LoaderOptions& options, bool flip);
+// The same for an image already decoded (a server's upload): item gives its id and objects.
+Sample prepare_image(const Annotation& item, Image image, const LoaderOptions& options, bool flip);
 
 class Loader {
  public:

@@ -2,20 +2,37 @@
 # Installs the Debian packages rcnn.cpp needs when they are missing (uses sudo when not root).
 #   scripts/deps.sh              what the build, the tests and the demo need
 #   scripts/deps.sh --reference  also PyTorch, for tests/reference/make_reference.py and benchmarks
+#   scripts/deps.sh --browser    also Debian's chromium and npm's playwright-core (tests/browser/), for
+#                                the browser test of `rcnn serve`'s page (CI runs it; elsewhere it skips)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(g++ make doctest-dev libstb-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libpugixml-dev libyaml-cpp-dev nlohmann-json3-dev
-          zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin libcpp-httplib-dev dataset-fashion-mnist)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-numpy python3-torch python3-torchvision)
+[[ "${1:-}" == "--browser" ]] && packages+=(chromium)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # Another apt (an unattended upgrade) may hold the lock: wait for it up to 5 minutes instead of failing.
+  lock=(-o DPkg::Lock::Timeout=300)
+  echo "deps: (if another apt is running, this waits for it, up to 5 minutes)"
+  $sudo apt-get "${lock[@]}" update -qq
+  $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "deps: installing ${missing[*]}"
-sudo=""
-[[ $(id -u) -ne 0 ]] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# playwright-core drives the system's chromium; it downloads no browser.
+if [[ "${1:-}" == "--browser" && ! -d tests/browser/node_modules/playwright-core ]]; then
+  if command -v npm > /dev/null; then
+    echo "deps: npm install (tests/browser: playwright-core)"
+    npm install --prefix tests/browser --no-audit --no-fund --silent
+  else
+    echo "deps: npm is not installed: the browser test will say skipped"
+  fi
+fi

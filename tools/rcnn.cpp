@@ -13,9 +13,12 @@
 //       pycocotools (its 12-line summary); --data is a VOC or a COCO folder
 //   rcnn predict --checkpoint RUN IMAGE_OR_DIR... --out DIR [--threshold 0.5] [--format png|jpg]
 //       drawn detections and one JSON file per image
+//   rcnn serve --checkpoint RUN [--host 127.0.0.1] [--port 5000] [--device cpu|cuda]
+//       a page and a JSON API to try the detector in a browser (serve/)
 // Every error ends the program with one line on stderr and a non-zero exit code; in a run of several
 // processes, an error on one rank names the rank and stops every rank.
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -23,8 +26,10 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/threads.h"
 #include "datasets/convert.h"
 #include "datasets/data_folder.h"
@@ -35,9 +40,11 @@
 #include "detection/detector_checkpoint.h"
 #include "detection/coco_eval.h"
 #include "detection/evaluate.h"
+#include "detection/predictor.h"
 #include "detection/trainer.h"
 #include "detection/voc_eval.h"
 #include "distributed/world.h"
+#include "serve/http_server.h"
 
 using namespace rcnn;
 
@@ -258,7 +265,6 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     if (o->threads > 0) set_cpu_threads(o->threads);
     LoadedDetector d = load_detector(o->checkpoint, parse_device(o->device));
-    const LoaderOptions loading = loader_options(d.info.config, /*training=*/false);
     std::vector<std::filesystem::path> files;
     for (const std::string& input : o->inputs) {
       check(std::filesystem::exists(input), "predict: ", input, " does not exist");
@@ -278,24 +284,18 @@ void add_predict_command(CLI::App& app, int& exit_code) {
     for (const std::filesystem::path& file : files) {
       try {
         Image image = load_image(file.string());
-        Annotation a;
-        a.id = file.stem().string();
-        a.image_path = file.string();
-        a.width = image.width;
-        a.height = image.height;
+        const std::string id = file.stem().string();
         nlohmann::json boxes = nlohmann::json::array();
-        for (const Detection& det : d.model->detect(prepare_sample(a, loading, false))) {
-          if (det.score < o->threshold) continue;
-          const std::string& name = d.info.config.mode == "rpn" ? std::string("object") : d.info.classes.at(det.label);
-          boxes.push_back({{"label", name}, {"score", det.score}, {"box", {det.box.x1, det.box.y1, det.box.x2, det.box.y2}}});
+        for (const PredictedObject& p : predict_objects(d, image, o->threshold)) {
+          boxes.push_back({{"label", p.label}, {"score", p.score}, {"box", {p.box.x1, p.box.y1, p.box.x2, p.box.y2}}});
           char text[64];
-          std::snprintf(text, sizeof text, "%s %.2f", name.c_str(), det.score);
-          draw_labelled_box(image, det.box, text, palette(static_cast<int>(det.label) + 1), 2);
+          std::snprintf(text, sizeof text, "%s %.2f", p.label.c_str(), p.score);
+          draw_labelled_box(image, p.box, text, palette(static_cast<int>(p.class_index) + 1), 2);
         }
-        const std::string base = (std::filesystem::path(o->out) / a.id).string();
+        const std::string base = (std::filesystem::path(o->out) / id).string();
         if (o->format == "png") save_png(image, base + ".png");
         if (o->format == "jpg") save_jpeg(image, base + ".jpg");
-        std::ofstream(base + ".json") << nlohmann::json{{"image", file.string()}, {"width", a.width}, {"height", a.height},
+        std::ofstream(base + ".json") << nlohmann::json{{"image", file.string()}, {"width", image.width}, {"height", image.height},
                                                         {"detections", boxes}}.dump(1) << "\n";
         std::cout << file.string() << ": " << boxes.size() << " detections -> " << base << "." << o->format << ", .json\n";
       } catch (const std::exception& e) {
@@ -304,6 +304,54 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       }
     }
     if (failed > 0) exit_code = 1;
+  });
+}
+
+void add_serve_command(CLI::App& app) {
+  struct Options {
+    std::string checkpoint, host = "127.0.0.1", device = "cpu";
+    int port = 5000, threads = 0, workers = 4;
+    double max_upload_mb = 20;
+    int64_t max_pixels = serve::ServiceOptions{}.max_pixels;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("serve", "a page and a JSON API to try a detector in the browser (GET /, POST /api/detect)");
+  cmd->add_option("--checkpoint", o->checkpoint, "a detector: a run folder or its checkpoint file")->required();
+  cmd->add_option("--host", o->host, "the address to listen on (another than 127.0.0.1 lets other machines in)");
+  cmd->add_option("--port", o->port, "the port (0: any free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--workers", o->workers, "requests served at once (inference itself is one at a time)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-upload-mb", o->max_upload_mb, "larger uploads are refused (413)")->check(CLI::PositiveNumber);
+  cmd->add_option("--max-pixels", o->max_pixels, "images declaring more pixels are refused before decoding (422)")
+      ->check(CLI::PositiveNumber);
+  add_device_options(cmd, o->device, o->threads);
+  cmd->callback([o] {
+    if (o->threads > 0) set_cpu_threads(o->threads);
+    check(std::filesystem::exists(checkpoint_path(o->checkpoint)), "serve: no checkpoint at ", checkpoint_path(o->checkpoint));
+    serve::DetectorService service({o->checkpoint, o->device, o->max_pixels});
+    serve::HttpServer server(service, {o->workers, static_cast<int64_t>(o->max_upload_mb * (1 << 20))});
+    const int port = server.bind(o->host, o->port);
+    std::cout << "serving " << o->checkpoint << " at http://" << o->host << ":" << port << "/ (the API: POST /api/detect); "
+              << "Ctrl-C stops it\n";
+    if (o->host != "127.0.0.1" && o->host != "localhost" && o->host != "::1")
+      std::cout << "warning: listening on " << o->host << ": every machine that can reach this one can use the detector\n";
+    std::cout.flush();
+    // Ctrl-C or SIGTERM only raise a flag (core/interrupt.h); this thread turns it into a clean stop,
+    // which lets the requests in flight finish.
+    install_interrupt_handler();
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      while (!done && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      server.stop();
+    });
+    std::thread([&] {
+      if (service.wait_ready()) std::cout << "model ready (" << service.model_info()["backbone"].get<std::string>() << ")\n" << std::flush;
+      else std::cerr << "rcnn: error: serve: " << service.failure() << " (every request answers 503)\n";
+    }).detach();
+    server.run();
+    done = true;
+    watcher.join();
+    service.wait_ready();
+    std::cout << "stopped\n";
   });
 }
 
@@ -317,6 +365,7 @@ int main(int argc, char** argv) {
   add_train_command(app, exit_code);
   add_eval_command(app);
   add_predict_command(app, exit_code);
+  add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

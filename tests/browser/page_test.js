@@ -1,0 +1,36 @@
+// The browser test of `rcnn serve`'s page (tests/test_serve.cpp runs it): Debian's chromium, headless,
+// driven by playwright-core (npm, no browser download). Loads the page, uploads the image, waits for
+// the boxes, reads the listed objects, moves the threshold slider up and reads them again, saves a
+// screenshot. Prints one JSON line: {"all": [...], "threshold": t, "above": [...], "drawn": bool}.
+//   node tests/browser/page_test.js URL IMAGE SCREENSHOT
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const [url, image, screenshot] = process.argv.slice(2);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+                                          args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    page.on("pageerror", e => { console.error("page error: " + e.message); process.exitCode = 2; });
+    await page.goto(url);
+    await page.waitForFunction(() => !document.getElementById("model").textContent.startsWith("loading"));
+    await page.setInputFiles("#file", image);
+    await page.waitForSelector("body[data-done]");
+    if (await page.getAttribute("body", "data-done") !== "1") throw new Error(await page.textContent("#status"));
+    const listed = () => page.$$eval("li.object", items => items.map(li => ({ label: li.dataset.label, score: parseFloat(li.dataset.score) })));
+    const setThreshold = t => page.$eval("#threshold", (el, t) => { el.value = t; el.dispatchEvent(new Event("input")); }, t);
+    await setThreshold(0);
+    const all = await listed();
+    // Halfway between the lowest and the highest score: fewer boxes must remain, the best among them.
+    const scores = all.map(o => o.score);
+    const threshold = Math.round(100 * (Math.min(...scores) + Math.max(...scores)) / 2) / 100;
+    await setThreshold(threshold);
+    const above = await listed();
+    // The canvas shows the photograph with boxes: some pixels in the palette's first colours.
+    const drawn = await page.$eval("#canvas", c => c.width > 0 && c.getContext("2d").getImageData(0, 0, c.width, c.height).data.length > 0);
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(JSON.stringify({ all, threshold, above, drawn }));
+  } finally {
+    await browser.close();
+  }
+})().catch(e => { console.error("browser test: " + e.message); process.exit(1); });
