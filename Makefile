@@ -140,6 +140,7 @@ define run_demo
 	  $$(head -8 data/$(1)/ImageSets/Main/test.txt | sed 's|.*|data/$(1)/JPEGImages/&.jpg|') > /dev/null
 	@echo "drawn detections: runs/$(2)/predictions/; loss curve: runs/$(2)/losses.png"
 	$(BUILD)/bin/rcnn eval --checkpoint runs/$(2) --data data/$(1) --split test --metric area
+	@echo "try it in a browser: $(BUILD)/bin/rcnn serve --checkpoint runs/$(2)   (then open http://127.0.0.1:5000/)"
 endef
 demo: deps
 	$(call run_demo,shapes,shapes_tiny,1000)
@@ -189,6 +190,7 @@ bench: deps
 	@$(MAKE) --no-print-directory tools
 	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
 	/usr/bin/python3 bench/coco_eval_speed.py --rcnn $(BUILD)/bin/rcnn --out bench/results_coco_eval.json
+	/usr/bin/python3 bench/serve_load.py --rcnn $(BUILD)/bin/rcnn --out bench/results_serve.json
 
 # libFuzzer targets for the VOC and COCO readers and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120

@@ -10,7 +10,7 @@ const { chromium } = require("playwright-core");
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
                                           args: ["--no-sandbox", "--disable-gpu"] });
   try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    const page = await browser.newPage({ viewport: { width: parseInt(process.env.WIDTH || "1100"), height: 600 } });
     page.on("pageerror", e => { console.error("page error: " + e.message); process.exitCode = 2; });
     await page.goto(url);
     await page.waitForFunction(() => !document.getElementById("model").textContent.startsWith("loading"));
