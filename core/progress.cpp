@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 
 namespace rcnn {
@@ -18,8 +19,8 @@ std::string clock_text(double seconds) {
 }
 }  // namespace
 
-ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), terminal_(isatty(fileno(stderr))),
+ProgressBar::ProgressBar(std::string label, int64_t total, std::string unit, int64_t line_every)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), line_every_(line_every), terminal_(isatty(fileno(stderr))),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 double ProgressBar::elapsed_seconds() const {
@@ -33,9 +34,10 @@ void ProgressBar::update(int64_t done, const std::string& extra) {
     last_draw_ = now;
     draw(done, extra, false);
   } else {
-    const int decile = total_ > 0 ? static_cast<int>(10 * done / total_) : 10;
-    if (decile == last_decile_ || done >= total_) return;  // the last line is finish()'s
-    last_decile_ = decile;
+    if (done >= total_ || (line_every_ > 0 && done % line_every_ != 0)) return;  // the last line is finish()'s
+    const int64_t line = line_every_ > 0 ? done / line_every_ : total_ > 0 ? 10 * done / total_ : 10;
+    if (line == last_line_) return;
+    last_line_ = line;
     draw(done, extra, true);
   }
 }
@@ -44,7 +46,7 @@ void ProgressBar::finish(const std::string& extra) { stop(total_, extra); }
 
 void ProgressBar::stop(int64_t done, const std::string& extra) {
   draw(done, extra, true);
-  last_decile_ = 10;
+  last_line_ = INT64_MAX;
 }
 
 void ProgressBar::draw(int64_t done, const std::string& extra, bool final_line) {

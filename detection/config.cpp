@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include "core/spelling.h"
+
 #include "core/error.h"
 #include "datasets/text.h"
 
@@ -128,21 +130,6 @@ class Writer {
   std::string section_;
 };
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 class Reader {
  public:
   // values: the dotted key of every leaf, and where it came from (the file or --set).
@@ -190,11 +177,7 @@ class Reader {
   // After the visit: what no key took is a typo or a key of another version.
   void check_unknown(const std::vector<std::string>& known) const {
     for (const auto& [key, value] : values_) {
-      std::string hint;
-      size_t best = 4;
-      for (const std::string& k : known)
-        if (size_t d = edit_distance(key, k); d < best) best = d, hint = " (did you mean '" + k + "'?)";
-      throw Error(concat_message(value.source, ": unknown key '", key, "'", hint));
+      throw Error(concat_message(value.source, ": unknown key '", key, "'", did_you_mean(key, known)));
     }
   }
 

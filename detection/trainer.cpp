@@ -285,7 +285,7 @@ TrainResult train_detector(const TrainOptions& options) {
   if (step_images > 1)
     label += concat_message(", ", step_images, " images a step (", world.size(), world.size() == 1 ? " process" : " processes",
                             " x ", per_process, ")");
-  ProgressBar bar(label, leader && options.progress ? solver.iterations - start : 0, "step");
+  ProgressBar bar(label, leader && options.progress ? solver.iterations - start : 0, "step", solver.log_every);
   Window window;
   Sample sample;
   while (info.iteration < solver.iterations) {

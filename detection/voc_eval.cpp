@@ -143,13 +143,23 @@ std::string format_evaluation(const VocEvaluation& e) {
   char line[128];
   std::snprintf(line, sizeof line, "%-14s %8s %10s %8s\n", "class", "objects", "detections", "AP");
   os << line;
+  size_t scored = 0;
   for (const ClassAP& c : e.classes) {
-    std::snprintf(line, sizeof line, "%-14s %8lld %10lld %8.4f\n", c.name.c_str(), static_cast<long long>(c.positives),
-                  static_cast<long long>(c.detections), c.ap);
+    // A class without objects in the split has no AP (it is not 0), and the mean leaves it out.
+    if (c.positives > 0) {
+      ++scored;
+      std::snprintf(line, sizeof line, "%-14s %8lld %10lld %8.4f\n", c.name.c_str(), static_cast<long long>(c.positives),
+                    static_cast<long long>(c.detections), c.ap);
+    } else {
+      std::snprintf(line, sizeof line, "%-14s %8lld %10lld %8s (no objects)\n", c.name.c_str(), 0LL,
+                    static_cast<long long>(c.detections), "-");
+    }
     os << line;
   }
-  std::snprintf(line, sizeof line, "mAP@0.5: %.4f\n", e.map);
+  std::snprintf(line, sizeof line, "mAP@0.5: %.4f", e.map);
   os << line;
+  if (scored < e.classes.size()) os << " (the mean over the " << scored << " of " << e.classes.size() << " classes with objects)";
+  os << "\n";
   return os.str();
 }
 

@@ -263,6 +263,10 @@ TEST_CASE("rcnn: a generated COCO folder trains, evaluates and predicts like a V
                                   " --threads 1 --set input.shorter_side=96 --set input.longer_side=96 --set rcnn.hidden=32"
                                   " --set rpn.channels=16 --set train.iterations=4 --set train.log_every=2");
   CHECK(trained.find("(COCO layout), split trainval") != std::string::npos);
+  // Off a terminal the progress is a plain line every log_every (2) steps, not every 10 %.
+  CHECK(trained.find("train [############............] 2/4  ") != std::string::npos);
+  CHECK(trained.find("] 1/4  ") == std::string::npos);
+  CHECK(trained.find("] 3/4  ") == std::string::npos);
   const std::string scored = run("eval --checkpoint " + dir / "run" + " --data " + dir / "coco" + " --metric coco");
   const size_t summary = scored.find(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = ");
   REQUIRE(summary != std::string::npos);

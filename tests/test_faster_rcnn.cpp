@@ -376,10 +376,21 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
       run("predict --checkpoint " + dir / "run" + " --out " + dir / "predictions " + dir / "notes.txt " + d.items[0].image_path);
   CHECK(predicted.find("rcnn: error: " + dir / "notes.txt" + ": load_image: cannot decode") != std::string::npos);
   CHECK(predict_status != 0);  // the good image is still done
+  CHECK(predicted.find("rcnn: 1 of 2 images could not be read (above); the other 1 are in " + dir / "predictions" + "\n") !=
+        std::string::npos);
+  auto [none, none_status] = run("predict --checkpoint " + dir / "run" + " --out " + dir / "empty " + dir / "notes.txt");
+  CHECK(none.find("rcnn: error: none of the 1 images could be read: " + dir / "empty" + " holds nothing new\n") != std::string::npos);
+  CHECK(none_status != 0);
   CHECK(fs::exists(dir / ("predictions/" + d.items[0].id + ".png")));
   const nlohmann::json boxes = nlohmann::json::parse(read_file(dir / ("predictions/" + d.items[0].id + ".json")));
   CHECK(boxes["width"] == 128);
   CHECK(boxes["detections"].is_array());
+  auto [command_typo, command_typo_status] = run("trian --data " + dir / "shapes");
+  CHECK(command_typo == "rcnn: error: unknown command 'trian' (did you mean 'train'?); the commands are data, train, eval, predict, "
+                "serve (rcnn --help)\n");
+  CHECK(command_typo_status == 2);
+  auto [help, help_status] = run("eval --help");
+  CHECK(help.find("--split TEXT=test") != std::string::npos);  // --help shows the defaults
   auto [resumed, resume_status] = run("train --data " + dir / "shapes" + " --out " + dir / "elsewhere --resume");
   CHECK(resumed == "rcnn: error: no checkpoint at " + dir / "elsewhere" + "\n");
   CHECK(resume_status != 0);

@@ -90,6 +90,13 @@ TEST_CASE("results files round-trip in VOC's 1-based pixels, and the table ends 
   CHECK_THROWS_WITH_AS(read_voc_results(dir, "test", gt.classes), doctest::Contains("cannot open"), Error);
 }
 
+TEST_CASE("the table shows a class without objects as absent, and says over how many classes the mean is") {
+  Dataset gt = two_class_set({{"000001", "", 100, 100, {truth(0, {0, 0, 20, 20})}}});
+  const std::string table = format_evaluation(evaluate_voc(gt, {{"000001", 0, 0.9f, {0, 0, 20, 20}}, {"000001", 1, 0.5f, {1, 1, 9, 9}}}));
+  CHECK(table.find("dog                   0          1        - (no objects)\n") != std::string::npos);
+  CHECK(table.find("mAP@0.5: 1.0000 (the mean over the 1 of 2 classes with objects)\n") != std::string::npos);
+}
+
 TEST_CASE("evaluation rejects detections it cannot place") {
   Dataset gt = two_class_set({{"a", "", 100, 100, {}}});
   CHECK_THROWS_WITH_AS(evaluate_voc(gt, {{"zzz", 0, 0.5f, {0, 0, 1, 1}}}), doctest::Contains("'zzz'"), Error);

@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/spelling.h"
 #include "core/threads.h"
 #include "datasets/convert.h"
 #include "datasets/data_folder.h"
@@ -303,6 +304,12 @@ void add_predict_command(CLI::App& app, int& exit_code) {
         std::cerr << "rcnn: error: " << file.string() << ": " << e.what() << "\n";
       }
     }
+    if (failed == static_cast<int>(files.size())) {
+      std::cerr << "rcnn: error: none of the " << files.size() << " images could be read: " << o->out << " holds nothing new\n";
+    } else if (failed > 0) {
+      std::cerr << "rcnn: " << failed << " of " << files.size() << " images could not be read (above); the other "
+                << files.size() - failed << " are in " << o->out << "\n";
+    }
     if (failed > 0) exit_code = 1;
   });
 }
@@ -360,12 +367,25 @@ void add_serve_command(CLI::App& app) {
 int main(int argc, char** argv) {
   CLI::App app{"rcnn.cpp: Faster R-CNN from scratch"};
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();  // --help shows each option's default
   int exit_code = 0;
   add_data_command(app);
   add_train_command(app, exit_code);
   add_eval_command(app);
   add_predict_command(app, exit_code);
   add_serve_command(app);
+  // A mistyped command names itself and the nearest one (CLI11 would only say one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+      std::string list;
+      for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
+      std::cerr << "rcnn: error: unknown command '" << argv[1] << "'" << did_you_mean(argv[1], commands) << "; the commands are "
+                << list << " (rcnn --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
