@@ -76,3 +76,28 @@ TEST_CASE("chapter READMEs quote what their programs print") {
                     name << "'s README quotes\n  " << line << "\nbut the program printed:\n" << printed);
   }
 }
+
+// A student follows what a chapter says to run and where it says to look: every `make TARGET` a chapter
+// README names is a target of the Makefile, and every "chapter NN" it names exists.
+TEST_CASE("chapter READMEs name only make targets and chapters that exist") {
+  const std::string makefile = read_file("Makefile");
+  std::vector<std::string> chapters;
+  for (const auto& e : fs::directory_iterator("tutorials"))
+    if (e.is_directory()) chapters.push_back(e.path().filename().string());
+  REQUIRE(chapters.size() >= 13);
+  for (const std::string& chapter : chapters) {
+    CAPTURE(chapter);
+    const std::string readme = read_file("tutorials/" + chapter + "/README.md");
+    const std::regex make("`make ([a-z][a-z-]*)"), named("[Cc]hapter ([0-9][0-9])");
+    for (auto m = std::sregex_iterator(readme.begin(), readme.end(), make); m != std::sregex_iterator(); ++m) {
+      const std::string target = (*m)[1];
+      CAPTURE(target);
+      CHECK(std::regex_search(makefile, std::regex("(^|\\n)" + target + ":")));
+    }
+    for (auto m = std::sregex_iterator(readme.begin(), readme.end(), named); m != std::sregex_iterator(); ++m) {
+      const std::string number = (*m)[1];
+      CAPTURE(number);
+      CHECK(std::any_of(chapters.begin(), chapters.end(), [&](const std::string& c) { return c.rfind(number + "_", 0) == 0; }));
+    }
+  }
+}
