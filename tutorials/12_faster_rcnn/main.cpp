@@ -39,7 +39,7 @@ int main(int argc, char** argv) try {
                                        "train.log_every=" + std::to_string(std::max<int64_t>(1, iterations / 60))});
   o.data_dir = out + "/shapes";
   o.out_dir = out + "/run";
-  o.progress = false;
+  o.progress = true;  // the trainer's bar on stderr: minutes of training are not silent
   std::printf("Faster R-CNN (%s backbone, %zu anchors per cell, %s RoI pooling) on %zu shapes images; drawing test "
               "image %s (%zu objects)\n",
               o.config.backbone.name.c_str(), o.config.anchors.sizes.size() * o.config.anchors.ratios.size(),
