@@ -16,17 +16,23 @@ struct Contents {
   NamedTensors params, state;
 };
 
-Contents read_checkpoint(const std::string& path) {
+// What a caller needs: the weights, the optimizer's state, or (neither) the metadata alone.
+Contents read_checkpoint(const std::string& path, bool params, bool state) {
   Contents c;
-  NamedTensors tensors = load_safetensors(path, &c.meta);
+  std::string unexpected;
+  NamedTensors tensors = load_safetensors(path, &c.meta, [&](const std::string& name) {
+    if (starts_with(name, kModel)) return params;
+    if (starts_with(name, kOptimizer)) return state;
+    if (unexpected.empty()) unexpected = name;
+    return false;
+  });
   check(c.meta["format"] == kFormat, path, " is not an rcnn.cpp checkpoint (format '", c.meta["format"], "')");
+  check(unexpected.empty(), path, ": unexpected tensor '", unexpected, "'");
   for (auto& [name, t] : tensors) {
     if (starts_with(name, kModel))
       c.params.emplace_back(name.substr(kModel.size()), t);
-    else if (starts_with(name, kOptimizer))
-      c.state.emplace_back(name.substr(kOptimizer.size()), t);
     else
-      throw Error(concat_message(path, ": unexpected tensor '", name, "'"));
+      c.state.emplace_back(name.substr(kOptimizer.size()), t);
   }
   return c;
 }
@@ -46,7 +52,7 @@ void save_checkpoint(const std::string& path, const Module& model, const optim::
 }
 
 int64_t load_checkpoint(const std::string& path, Module& model, optim::SGD& optimizer, Generator& gen) {
-  Contents c = read_checkpoint(path);
+  Contents c = read_checkpoint(path, true, true);
   try {
     model.load_parameters(c.params);
     optimizer.load_state(c.state);
@@ -58,11 +64,11 @@ int64_t load_checkpoint(const std::string& path, Module& model, optim::SGD& opti
   return std::stoll(c.meta["step"]);
 }
 
-Metadata checkpoint_metadata(const std::string& path) { return read_checkpoint(path).meta; }
+Metadata checkpoint_metadata(const std::string& path) { return read_checkpoint(path, false, false).meta; }
 
 void load_checkpoint_model(const std::string& path, Module& model) {
   try {
-    model.load_parameters(read_checkpoint(path).params);
+    model.load_parameters(read_checkpoint(path, true, false).params);  // the weights alone: no momentum read
   } catch (const Error& e) {
     throw Error(concat_message("load_checkpoint_model: ", path, ": ", e.what()));
   }

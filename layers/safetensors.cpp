@@ -67,24 +67,32 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
         std::strerror(errno));
 }
 
-NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
+NamedTensors load_safetensors(const std::string& path, Metadata* metadata, const std::function<bool(const std::string&)>& wanted) {
+  // The header is read first and each wanted tensor straight into its own memory: no copy of the whole
+  // file is held (a checkpoint is weights and momentum; inference wants the weights alone).
   std::ifstream in(path, std::ios::binary);
   check(in.good(), "load_safetensors: cannot open ", path);
-  std::vector<char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
   auto fail = [&](const auto&... parts) { return Error(concat_message("load_safetensors: ", path, ": ", parts...)); };
-  if (file.size() < 8) throw fail("the file has ", file.size(), " bytes, too short for a safetensors header");
+  if (file_size < 8) throw fail("the file has ", file_size, " bytes, too short for a safetensors header");
+  unsigned char length[8];
+  in.read(reinterpret_cast<char*>(length), 8);
   uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= uint64_t(static_cast<unsigned char>(file[i])) << (8 * i);
-  if (n > file.size() - 8) throw fail("the header claims ", n, " bytes but the file has ", file.size());
+  for (int i = 0; i < 8; ++i) n |= uint64_t(length[i]) << (8 * i);
+  if (n > file_size - 8) throw fail("the header claims ", n, " bytes but the file has ", file_size);
+  std::string text(n, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(n));
+  if (!in) throw fail("cannot read the header");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(file.begin() + 8, file.begin() + 8 + n);
+    header = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw fail("the header is not valid JSON (", e.what(), ")");
   }
   if (!header.is_object()) throw fail("the header is not a JSON object");
-  const char* data = file.data() + 8 + n;
-  const uint64_t data_size = file.size() - 8 - n;
+  const uint64_t data_start = 8 + n, data_size = file_size - 8 - n;
 
   NamedTensors out;
   for (const auto& [name, entry] : header.items()) {
@@ -112,8 +120,11 @@ NamedTensors load_safetensors(const std::string& path, Metadata* metadata) {
       throw fail("tensor '", name, "': bytes [", begin, ", ", end, ") lie outside the ", data_size, " data bytes");
     if (end - begin != numel(shape) * dtype_size(dtype))
       throw fail("tensor '", name, "': ", end - begin, " bytes for shape ", shape_str(shape), " ", dtype_name(dtype));
+    if (wanted && !wanted(name)) continue;
     Tensor t = Tensor::empty(shape, dtype);
-    std::memcpy(t.raw(), data + begin, end - begin);
+    in.seekg(static_cast<std::streamoff>(data_start + begin));
+    in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(end - begin));
+    if (!in) throw fail("tensor '", name, "': cannot read its bytes");
     out.emplace_back(name, t);
   }
   return out;
