@@ -8,7 +8,7 @@ const { chromium } = require("playwright-core");
 (async () => {
   const [url, image, screenshot] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-                                          args: ["--no-sandbox", "--disable-gpu"] });
+                                          args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   try {
     const page = await browser.newPage({ viewport: { width: parseInt(process.env.WIDTH || "1100"), height: 600 } });
     page.on("pageerror", e => { console.error("page error: " + e.message); process.exitCode = 2; });
