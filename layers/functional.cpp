@@ -25,12 +25,16 @@ static Tensor shifted(const Tensor& x, int64_t dim) { return x - max(x, {dim}, t
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   check_floating("softmax", x);
+  normalize_dim(dim, x.dim(), "softmax");
+  if (x.numel() == 0) return Tensor::empty(x.shape(), x.options());  // nothing to normalise, as PyTorch
   Tensor e = exp(shifted(x, dim));
   return e / sum(e, {dim}, true);
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   check_floating("log_softmax", x);
+  normalize_dim(dim, x.dim(), "log_softmax");
+  if (x.numel() == 0) return Tensor::empty(x.shape(), x.options());
   Tensor z = shifted(x, dim);
   return z - log(sum(exp(z), {dim}, true));
 }

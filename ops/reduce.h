@@ -7,6 +7,9 @@
 namespace rcnn {
 
 Tensor sum(const Tensor& x);  // 0-d
+// Over the given dims. No dims ({}) sums over none and gives x's values back, as NumPy's
+// sum(axis=()) does (PyTorch 1.13 sums everything for dim=[], and warns that this will change to ours);
+// sum(x) sums everything.
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);

@@ -89,3 +89,16 @@ TEST_CASE("gradients exact where the formula has a kink: BCE at a logit of 0, po
 TEST_CASE("bad pooling and convolution arguments name the op and the shapes") {
   CHECK_THROWS_WITH_AS(max_pool2d(zeros({1, 1, 4, 4}), {2, -1, 0, false}), doctest::Contains("stride -1"), Error);
 }
+
+TEST_CASE("softmax over an empty dim is empty, as PyTorch's; sum over no dims gives x back, as NumPy's") {
+  const Tensor empty = zeros({3, 0});
+  for (int64_t dim : {0, 1}) {
+    CHECK(softmax(empty, dim).shape() == Shape{3, 0});
+    CHECK(log_softmax(empty, dim).shape() == Shape{3, 0});
+  }
+  CHECK_THROWS_WITH_AS(softmax(empty, 2), doctest::Contains("softmax"), Error);  // the dim must still exist
+  const Tensor x = from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2});
+  check_values(sum(x, {}), {1, 2, 3, 4});
+  CHECK(sum(x, {}).shape() == Shape{2, 2});
+  check_values(sum(x), {10});
+}
