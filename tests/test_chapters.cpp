@@ -101,3 +101,20 @@ TEST_CASE("chapter READMEs name only make targets and chapters that exist") {
     }
   }
 }
+
+// Chapter 06's table comes from the anchors it used: with the seed article's 4 sizes, 12 rows labelled
+// with their own ratio and size (it assumed 3 sizes once and labelled the rows of this preset wrongly).
+TEST_CASE("chapter 06's anchor table labels every row from the preset it ran") {
+  const fs::path program = rcnn::testing::built_program("06_anchors_and_box_coding");
+  if (!fs::exists(program)) {
+    MESSAGE("skipped: " << program.string() << " is not built (`make test` builds it)");
+    return;
+  }
+  rcnn::testing::TempDir dir("chapter06");
+  const auto r = rcnn::testing::run_command(program.string() + " --preset luminoth --out " + dir / "out");
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("12 anchors per cell") != std::string::npos);
+  CHECK(r.output.find("  1:2  64      90.5 x 45.3    area 64^2\n") != std::string::npos);
+  CHECK(r.output.find("  1:1  64      64.0 x 64.0    area 64^2\n") != std::string::npos);
+  CHECK(r.output.find("  2:1  512    362.0 x 724.1   area 512^2\n") != std::string::npos);
+}

@@ -29,13 +29,17 @@ static void outline(Image& canvas, const Box& b, Color color, int thickness) {
 int main(int argc, char** argv) try {
   CLI::App app{"Chapter 06: anchors and box coding"};
   std::string out = "runs/06_anchors_and_box_coding";
+  std::string preset = "paper";
   app.add_option("--out", out, "where the pictures go");
+  app.add_option("--preset", preset, "the anchors: paper (3 sizes, py-faster-rcnn) or luminoth (4 sizes, the seed article)")
+      ->check(CLI::IsMember({"paper", "luminoth"}));
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(out);
 
   // 1. The anchors: 9 per cell of a (320 / 16) x (480 / 16) feature map.
   const int W = 480, H = 320;
-  const AnchorOptions options = AnchorOptions::paper();
+  const AnchorOptions options = preset == "paper" ? AnchorOptions::paper() : AnchorOptions::luminoth();
+  const size_t sizes = options.sizes.size();
   const int64_t fh = H / options.stride, fw = W / options.stride;
   const Tensor anchors = grid_anchors(options, fh, fw);
   std::printf("feature map %lld x %lld cells, %lld anchors per cell: %lld anchors\n", static_cast<long long>(fh),
@@ -51,17 +55,21 @@ int main(int argc, char** argv) try {
   }
   save_png(centres, out + "/anchor_centres.png");
 
-  // The 9 anchors of the cell nearest the image centre: 3 sizes x 3 height:width ratios.
+  // The anchors of the cell nearest the image centre: every size for every height:width ratio, in
+  // cell_anchors' order (ratio by ratio, size by size), each row labelled from the values used.
   Image one = framed(W, H);
   const int64_t cell = (fh / 2) * fw + fw / 2;
   std::printf("the anchors of cell (%lld, %lld), centre (%.0f, %.0f):\n", static_cast<long long>(fh / 2),
               static_cast<long long>(fw / 2), (fw / 2 + 0.5) * options.stride, (fh / 2 + 0.5) * options.stride);
   for (int64_t k = 0; k < options.count(); ++k) {
     const Box b = a[cell * options.count() + k];
-    std::printf("  %-4s %-4s %7.1f x %-7.1f area %.0f^2\n",
-                k / 3 == 0 ? "1:2" : (k / 3 == 1 ? "1:1" : "2:1"), std::to_string(int(options.sizes[k % 3])).c_str(),
+    const double ratio = options.ratios[k / sizes];  // height / width
+    char label[16];
+    if (ratio >= 1) std::snprintf(label, sizeof label, "%g:1", ratio);
+    else std::snprintf(label, sizeof label, "1:%g", 1 / ratio);
+    std::printf("  %-4s %-4s %7.1f x %-7.1f area %.0f^2\n", label, std::to_string(int(options.sizes[k % sizes])).c_str(),
                 b.width(), b.height(), std::sqrt(b.width() * b.height()));
-    outline(one, b, palette(static_cast<int>(k % 3)), 2);
+    outline(one, b, palette(static_cast<int>(k % sizes)), 2);
   }
   save_png(one, out + "/anchors_of_one_point.png");
 
@@ -71,7 +79,7 @@ int main(int argc, char** argv) try {
   for (int64_t y = 2; y < fh; y += 5)
     for (int64_t x = 2; x < fw; x += 5)
       for (int64_t k = 0; k < options.count(); ++k)
-        outline(all, a[(y * fw + x) * options.count() + k], palette(static_cast<int>(k % 3)), 1);
+        outline(all, a[(y * fw + x) * options.count() + k], palette(static_cast<int>(k % sizes)), 1);
   std::printf("%lld of them lie wholly inside the image\n", static_cast<long long>(sum(boxes_inside(anchors, H, W)).item()));
   save_png(all, out + "/all_anchors.png");
 
