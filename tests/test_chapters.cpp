@@ -118,3 +118,26 @@ TEST_CASE("chapter 06's anchor table labels every row from the preset it ran") {
   CHECK(r.output.find("  1:1  64      64.0 x 64.0    area 64^2\n") != std::string::npos);
   CHECK(r.output.find("  2:1  512    362.0 x 724.1   area 512^2\n") != std::string::npos);
 }
+
+// `make tutorials` on a fresh clone: chapter 13 finds the detector chapter 12 left, and with none it
+// fails, saying what to run (it printed a line and passed before).
+TEST_CASE("chapter 13 runs on chapter 12's detector, and fails loudly without one") {
+  const fs::path ch12 = rcnn::testing::built_program("12_faster_rcnn"), ch13 = rcnn::testing::built_program("13_evaluating_a_detector");
+  if (!fs::exists(ch12) || !fs::exists(ch13)) {
+    MESSAGE("skipped: the chapters are not built (`make test` builds them)");
+    return;
+  }
+  rcnn::testing::TempDir dir("chapter13");
+  fs::create_directory_symlink(fs::absolute("configs"), dir.path / "configs");
+  const std::string in_dir = "cd " + dir.path.string() + " && ";
+  const auto none = rcnn::testing::run_command(in_dir + ch13.string());
+  CHECK(none.status == 1);
+  CHECK(none.output.find("error: chapter 13 evaluates a trained detector and finds none: run chapter 12 first") == 0);
+  const auto trained = rcnn::testing::run_command(in_dir + ch12.string() + " --iterations 6 --snapshot 3 --images 20");
+  REQUIRE_MESSAGE(trained.status == 0, trained.output);
+  const auto scored = rcnn::testing::run_command(in_dir + ch13.string());
+  CAPTURE(scored.output);
+  CHECK(scored.status == 0);
+  CHECK(scored.output.find("runs/12_faster_rcnn/run after 6 iterations, on ") == 0);
+  CHECK(scored.output.find("mAP@0.5: ") != std::string::npos);
+}

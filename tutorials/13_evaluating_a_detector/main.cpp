@@ -1,9 +1,10 @@
-// Chapter 13 — evaluating a detector. Scores the demo's trained detector on the test split like the
+// Chapter 13 — evaluating a detector. Scores a trained detector on the test split like the
 // VOC devkit (chapter 11's ruler), draws its precision-recall curves, its most confident correct
 // detections, and its failures sorted into kinds (Hoiem et al. 2012, "Diagnosing error in object
 // detectors"): a box on the right object but badly placed, a second box on an object already found, an
 // object called by another class's name, a box on background, and objects it missed.
-//   build/cpu/bin/13_evaluating_a_detector [--checkpoint runs/shapes_tiny] [--data data/shapes] [--out DIR]
+//   build/cpu/bin/13_evaluating_a_detector [--checkpoint RUN] [--data DIR] [--out DIR]
+// (default: the demo's runs/shapes_tiny, else the detector chapter 12 leaves in runs/12_faster_rcnn/run)
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -46,19 +47,31 @@ Image picture(const Annotation& a, const Box& box, const std::string& label, Col
 
 int main(int argc, char** argv) try {
   CLI::App app{"Chapter 13: evaluating a detector"};
-  std::string checkpoint = "runs/shapes_tiny", data_dir = "data/shapes", split = "test", out = "runs/13_evaluating_a_detector";
-  app.add_option("--checkpoint", checkpoint, "a trained detector (make demo trains runs/shapes_tiny)");
-  app.add_option("--data", data_dir, "its data set");
+  std::string checkpoint, data_dir, split = "test", out = "runs/13_evaluating_a_detector";
+  app.add_option("--checkpoint", checkpoint, "a trained detector (default: make demo's runs/shapes_tiny, else chapter 12's)");
+  app.add_option("--data", data_dir, "its data set (default: the one that detector was trained on)");
   app.add_option("--split", split, "the split to score");
   app.add_option("--out", out, "where the pictures go");
   CLI11_PARSE(app, argc, argv);
 
-  if (!std::filesystem::exists(checkpoint_path(checkpoint))) {  // make tutorials before make demo
-    std::printf("chapter 13 evaluates a trained detector and there is none at %s: run `make demo` first (about 7 "
-                "minutes), or pass --checkpoint\n",
-                checkpoint.c_str());
-    return 0;
+  // The detector to look at: the demo's where `make demo` trained it, else the one chapter 12 leaves
+  // (so `make tutorials` alone runs this chapter); with neither, the chapter fails and says why.
+  if (checkpoint.empty()) {
+    for (const auto& [run, data] : {std::pair<std::string, std::string>{"runs/shapes_tiny", "data/shapes"},
+                                    {"runs/12_faster_rcnn/run", "runs/12_faster_rcnn/shapes"}})
+      if (std::filesystem::exists(checkpoint_path(run))) {
+        checkpoint = run;
+        if (data_dir.empty()) data_dir = data;
+        break;
+      }
   }
+  if (checkpoint.empty() || !std::filesystem::exists(checkpoint_path(checkpoint))) {
+    std::fprintf(stderr, "error: chapter 13 evaluates a trained detector and finds none%s%s: run chapter 12 first "
+                         "(`make tutorials` runs the chapters in order) or `make demo`, or pass --checkpoint\n",
+                 checkpoint.empty() ? "" : " at ", checkpoint.c_str());
+    return 1;
+  }
+  if (data_dir.empty()) data_dir = "data/shapes";
   LoadedDetector d = load_detector(checkpoint);
   EvaluateOptions o;
   o.data_dir = data_dir;
