@@ -6,6 +6,7 @@
 
 #include "datasets/data_folder.h"
 #include "datasets/voc.h"
+#include "detection/error_kinds.h"
 #include "detection/voc_eval.h"
 #include "tests/files.h"
 #include "tests/helpers.h"
@@ -155,4 +156,21 @@ TEST_CASE("per-class AP equals voc_eval.py's on random files, both metrics") {
       }
     }
   }
+}
+
+TEST_CASE("false positives sorted by kind on crafted boxes: Hoiem et al.'s (TIDE's) definitions") {
+  // A cat at (0, 0, 100, 100) and a dog at (200, 0, 300, 100).
+  const Annotation image{"a", "", 400, 200, {truth(0, {0, 0, 100, 100}), truth(1, {200, 0, 300, 100})}};
+  auto kind = [&](int64_t label, Box b) { return classify_false_positive({"a", label, 0.9, b}, image); };
+  CHECK(kind(0, {5, 5, 100, 100}) == ErrorKind::Duplicate);        // IoU 0.9025 with its own class's object
+  CHECK(kind(0, {0, 0, 100, 50}) == ErrorKind::Duplicate);         // IoU exactly 0.5
+  CHECK(kind(0, {50, 0, 150, 100}) == ErrorKind::Localisation);    // IoU 1/3
+  CHECK(kind(0, {90, 0, 190, 100}) == ErrorKind::Background);      // IoU 0.0526 < 0.1 ...
+  CHECK(kind(0, {80, 0, 180, 100}) == ErrorKind::Localisation);    // ... 0.111 >= 0.1
+  CHECK(kind(0, {210, 0, 310, 100}) == ErrorKind::Confusion);      // a cat box on the dog
+  CHECK(kind(0, {280, 0, 380, 100}) == ErrorKind::Confusion);      // IoU 0.111 with the dog: wrong class, badly placed too
+  CHECK(kind(0, {60, 0, 250, 100}) == ErrorKind::Localisation);    // across both: its own class's object first
+  CHECK(kind(0, {120, 120, 180, 180}) == ErrorKind::Background);   // on nothing
+  CHECK(kind(0, {95, 0, 195, 100}) == ErrorKind::Background);      // IoU 0.026 with the cat: under 0.1
+  CHECK(std::string(error_kind_name(ErrorKind::Confusion)) == "confusion");
 }

@@ -14,27 +14,12 @@
 
 #include "datasets/draw.h"
 #include "detection/detector_checkpoint.h"
+#include "detection/error_kinds.h"
 #include "detection/evaluate.h"
 
 using namespace rcnn;
 
 namespace {
-
-enum class Kind { Localisation, Duplicate, Confusion, Background };
-const char* kKindNames[] = {"localisation", "duplicate", "confusion", "background"};
-
-// Why a false positive is false: its best overlaps with the objects of its image.
-Kind classify(const Detection& d, const Annotation& truth) {
-  double same = 0, other = 0;
-  for (const Object& o : truth.objects) {
-    double& best = o.label == d.label ? same : other;
-    best = std::max(best, voc_iou(d.box, o.box));
-  }
-  if (same > 0.5) return Kind::Duplicate;  // the object was matched by a better-scoring box already
-  if (same >= 0.1) return Kind::Localisation;
-  if (other >= 0.5) return Kind::Confusion;
-  return Kind::Background;
-}
 
 Image picture(const Annotation& a, const Box& box, const std::string& label, Color color) {
   Image image = load_image(a.image_path);
@@ -108,10 +93,10 @@ int main(int argc, char** argv) try {
       best_labels.push_back(a.id + ": " + label);
     }
     if (e.scores.verdicts[i] != Verdict::FalsePositive || det.score < 0.5) continue;
-    const Kind kind = classify(det, a);
+    const ErrorKind kind = classify_false_positive(det, a);  // detection/error_kinds.h
     if (counts[static_cast<int>(kind)]++ == 0) {  // the most confident of each kind
       failures.push_back(picture(a, det.box, label, {255, 40, 40}));
-      failure_labels.push_back(std::string(kKindNames[static_cast<int>(kind)]) + ": " + label);
+      failure_labels.push_back(std::string(error_kind_name(kind)) + ": " + label);
     }
   }
   // Missed: an object no correct detection of its class covers by more than half.
@@ -134,7 +119,8 @@ int main(int argc, char** argv) try {
   }
   std::printf("false positives scoring 0.5 or more: %d localisation, %d duplicate, %d confusion, %d background; "
               "%d objects missed\n",
-              counts[0], counts[1], counts[2], counts[3], missed);
+              counts[static_cast<int>(ErrorKind::Localisation)], counts[static_cast<int>(ErrorKind::Duplicate)],
+              counts[static_cast<int>(ErrorKind::Confusion)], counts[static_cast<int>(ErrorKind::Background)], missed);
   if (!best.empty()) save_png(image_grid(best, 4, 1, 6, best_labels), out + "/best.png");
   if (!failures.empty()) save_png(image_grid(failures, 3, 1, 6, failure_labels), out + "/failures.png");
   std::printf("wrote %s/pr_curves.png, best.png, failures.png\n", out.c_str());
