@@ -20,22 +20,22 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
 }
 
 // The max is a constant shift (softmax does not change when every input moves together), so it is
-// detached: its gradient would cancel exactly.
-static Tensor shifted(const Tensor& x, int64_t dim) { return x - max(x, {dim}, true).detach(); }
+// detached: its gradient would cancel exactly. An empty x has no max and needs no shift: its softmax is
+// the empty result PyTorch gives (and still differentiable).
+static Tensor shifted(const Tensor& x, int64_t dim, const char* op) {
+  normalize_dim(dim, x.dim(), op);
+  return x.numel() == 0 ? x : x - max(x, {dim}, true).detach();
+}
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   check_floating("softmax", x);
-  normalize_dim(dim, x.dim(), "softmax");
-  if (x.numel() == 0) return Tensor::empty(x.shape(), x.options());  // nothing to normalise, as PyTorch
-  Tensor e = exp(shifted(x, dim));
+  Tensor e = exp(shifted(x, dim, "softmax"));
   return e / sum(e, {dim}, true);
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   check_floating("log_softmax", x);
-  normalize_dim(dim, x.dim(), "log_softmax");
-  if (x.numel() == 0) return Tensor::empty(x.shape(), x.options());
-  Tensor z = shifted(x, dim);
+  Tensor z = shifted(x, dim, "log_softmax");
   return z - log(sum(exp(z), {dim}, true));
 }
 

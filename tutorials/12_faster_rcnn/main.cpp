@@ -25,6 +25,8 @@ int main(int argc, char** argv) try {
   app.add_option("--iterations", iterations, "training iterations (one image each)")->check(CLI::PositiveNumber);
   app.add_option("--snapshot", snapshot, "the iteration drawn between the first and the last")->check(CLI::PositiveNumber);
   app.add_option("--images", images, "images to generate")->check(CLI::Range(10, 100000));
+  std::vector<std::string> overrides;  // as rcnn train's: the exercises change the config this way
+  app.add_option("--set", overrides, "override a config value: --set rpn.class_weight=0 (repeatable)");
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(out + "/run");  // a fresh run each time: this chapter is about watching it learn
 
@@ -33,10 +35,12 @@ int main(int argc, char** argv) try {
   const Annotation shown = most_objects(test.items);
   // The demo's schedule, shortened: the rate drops tenfold for the last quarter.
   TrainOptions o;
-  o.config = load_config(config_path, {"train.iterations=" + std::to_string(iterations),
+  std::vector<std::string> settings = {"train.iterations=" + std::to_string(iterations),
                                        "train.milestones=[" + std::to_string(iterations * 3 / 4) + "]",
                                        "train.checkpoint_every=" + std::to_string(iterations),
-                                       "train.log_every=" + std::to_string(std::max<int64_t>(1, iterations / 60))});
+                                       "train.log_every=" + std::to_string(std::max<int64_t>(1, iterations / 60))};
+  settings.insert(settings.end(), overrides.begin(), overrides.end());  // the student's, last: they win
+  o.config = load_config(config_path, settings);
   o.data_dir = out + "/shapes";
   o.out_dir = out + "/run";
   o.progress = true;  // the trainer's bar on stderr: minutes of training are not silent
