@@ -144,10 +144,17 @@ Image line_plot(const std::vector<Series>& series, const std::string& title, con
     draw_text(image, px(t) - text_width(s) / 2, bottom + 6, s, black);
   }
   draw_rect(image, left, top, right, bottom, black);
-  for (const Series& s : series)
-    for (size_t i = 1; i < s.x.size() && i < s.y.size(); ++i)
+  for (const Series& s : series) {
+    const size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 1; i < n; ++i)
       if (std::isfinite(s.y[i - 1]) && std::isfinite(s.y[i]))
         draw_line(image, px(s.x[i - 1]), py(s.y[i - 1]), px(s.x[i]), py(s.y[i]), s.color);
+    // A point with no neighbour to join (a test loss measured once, after one epoch) is drawn as a dot.
+    for (size_t i = 0; i < n; ++i) {
+      const bool alone = (i == 0 || !std::isfinite(s.y[i - 1])) && (i + 1 == n || !std::isfinite(s.y[i + 1]));
+      if (alone && std::isfinite(s.y[i])) fill_rect(image, px(s.x[i]) - 2, py(s.y[i]) - 2, px(s.x[i]) + 2, py(s.y[i]) + 2, s.color);
+    }
+  }
   draw_text(image, (width - text_width(title, 2)) / 2, 6, title, black, 2);
   draw_text(image, (left + right - text_width(x_label)) / 2, height - 18, x_label, black);
   draw_text(image, 4, top - 14, y_label, black);

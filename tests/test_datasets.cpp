@@ -105,6 +105,16 @@ TEST_CASE("drawing: rectangles, text, grids and plots") {
   CHECK(grid.height == 2 * (16 + 4) + 4);
   Image plot = line_plot({{"loss", {0, 1, 2}, {3, 2, 1}, palette(0)}}, "t", "x", "y", 300, 200);
   CHECK(plot.width == 300);
+  // A series of one point (chapter 04's test loss after one epoch) shows as a dot, not as nothing.
+  const Color test_colour{200, 30, 160};
+  auto pixels_of = [](const Image& image, Color c) {
+    int n = 0;
+    for (size_t i = 0; i < image.rgb.size(); i += 3) n += image.rgb[i] == c.r && image.rgb[i + 1] == c.g && image.rgb[i + 2] == c.b;
+    return n;
+  };
+  const Image with_point = line_plot({{"loss", {0, 1, 2}, {3, 2, 1}, palette(0)}, {"test", {2}, {1.5}, test_colour}}, "t", "x", "y", 300, 200);
+  const Image legend_only = line_plot({{"loss", {0, 1, 2}, {3, 2, 1}, palette(0)}, {"test", {}, {}, test_colour}}, "t", "x", "y", 300, 200);
+  CHECK(pixels_of(with_point, test_colour) >= pixels_of(legend_only, test_colour) + 20);  // a 5 x 5 dot, at least partly inside
 }
 
 TEST_CASE("transforms: the 600/1000 resize rule, bilinear resize, exact flips, normalisation") {
