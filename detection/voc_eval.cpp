@@ -223,8 +223,12 @@ std::vector<Detection> read_voc_results(const std::string& dir, const std::strin
 Image precision_recall_plot(const ClassAP& r) {
   char title[96];
   std::snprintf(title, sizeof title, "%s: AP %.3f", r.name.c_str(), r.ap);
-  return line_plot({{"precision", r.recall, r.precision, palette(2)}}, title, "recall", "precision", 480, 360,
-                   PlotLimits{0, 1, 0, 1.05});
+  // AP is read from the envelope, the best precision at this recall or beyond, not from the raw
+  // precision that dips after each false positive: both are drawn.
+  std::vector<double> envelope = r.precision;
+  for (size_t i = envelope.size(); i-- > 1;) envelope[i - 1] = std::max(envelope[i - 1], envelope[i]);
+  return line_plot({{"precision", r.recall, r.precision, palette(2)}, {"interpolated (AP)", r.recall, envelope, palette(0)}},
+                   title, "recall", "precision", 480, 360, PlotLimits{0, 1, 0, 1.05});
 }
 
 }  // namespace rcnn
