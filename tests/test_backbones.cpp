@@ -93,11 +93,10 @@ TEST_CASE("ResNet-50 (C4 backbone + conv5 head + fc) computes what torchvision's
 }
 
 
-TEST_CASE("MobileNetV2: torchvision's logits on real photographs, and the right ImageNet classes") {
-  if (!fs::exists(kWeights) || !fs::exists(kFruit)) {
-    MESSAGE("skipped: needs " << kWeights << " and " << kFruit << " (../shared/README.md; the README says how to get them)");
-    return;
-  }
+// Skipped (and counted so by doctest's summary) without the ImageNet weights and the photographs:
+// the README's "Real photographs" says how to get both.
+TEST_CASE("MobileNetV2: torchvision's logits on real photographs, and the right ImageNet classes" *
+          doctest::skip(!fs::exists(kWeights) || !fs::exists(kFruit))) {
   models::MobileNetV2 net;
   NamedTensors weights = load_safetensors(kWeights);
   size_t extra = 0;

@@ -396,7 +396,7 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
   CHECK(resume_status != 0);
 }
 
-TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses") {
+TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses" * doctest::skip(!cuda::built_with_cuda())) {
   if (!cuda::available()) {
     MESSAGE("skipped: no GPU (", cuda::built_with_cuda() ? "no CUDA device found" : "built without CUDA=1", ")");
     return;
