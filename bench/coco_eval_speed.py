@@ -11,7 +11,6 @@ same 12 numbers (checked here to 1e-9). Medians of --reps runs of ours; the port
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -23,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 from make_coco_reference import coco_eval  # noqa: E402
+from scaling import cpu_name  # noqa: E402  (bench/scaling.py, beside this file)
 
 SCORED = re.compile(r"scored in ([\d.]+) ms")
 STAT = re.compile(r"\] = (-?[\d.]+)")
@@ -85,15 +85,10 @@ def main():
         port_seconds = time.perf_counter() - start
     # rcnn prints three decimals: agreement to the printed digits (the tests check 1e-9 on their cases).
     agree = len(stats) == 12 and all(abs(x - y) <= 0.0005 + 1e-9 for x, y in zip(stats, reference))
-    row = {"cpu": platform.processor() or "unknown", "images": a.images, "detections": len(results),
+    row = {"cpu": cpu_name(), "images": a.images, "detections": len(results),
            "ground_truth": len(gt["annotations"]), "rcnn_seconds_median": round(statistics.median(ours), 4),
            "reference_port_seconds": round(port_seconds, 2), "ratio": round(statistics.median(ours) / port_seconds, 4),
            "same_12_numbers": agree, "stats": reference}
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                row["cpu"] = line.split(":", 1)[1].strip()
-                break
     print("COCO metric, %d images, %d detections: rcnn %.3f s (median of %d), the reference port %.1f s: %.4fx; "
           "the same 12 numbers: %s" % (a.images, len(results), row["rcnn_seconds_median"], a.reps, port_seconds, row["ratio"],
                                         "yes" if agree else "NO"))

@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+from scaling import cpu_name  # bench/scaling.py, beside this file
+
 
 def rss_mib(pid):
     with open("/proc/%d/status" % pid) as f:
@@ -109,8 +111,7 @@ def main():
            "rss_mib_after_50": round(rss_50, 1), "rss_mib_after_all": round(rss_end, 1),
            "rss_growth_after_50": round(rss_end / rss_50 - 1, 4), "mutated_uploads": a.mutated, "mutated_answers": answered,
            "server_alive": alive}
-    with open("/proc/cpuinfo") as f:
-        row["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "unknown")
+    row["cpu"] = cpu_name()
     print("rcnn serve: %d requests from %d clients: %d failed, median %.1f ms, p99 %.1f ms, %.2f requests/s; RSS %.0f MiB "
           "ready, %.0f after 50, %.0f after %d (%+.1f %%); %d mutated uploads: %d results, %d JSON errors, %d other; "
           "server alive: %s" % (a.requests, a.clients, failed, row["median_ms"], row["p99_ms"], row["requests_per_second"],

@@ -3,6 +3,7 @@
 // detector. Boxes are continuous pixel coordinates: (x1, y1) the top-left corner, (x2, y2) the
 // bottom-right, so a box covering pixel columns 0..9 spans x1 = 0 to x2 = 10, and its width is
 // x2 - x1 (docs/defaults.md). The VOC reader and writer convert from and to VOC's 1-based inclusive pixels.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,20 @@ struct CocoBox {
 };
 inline Box from_coco_box(const CocoBox& b) { return {b.x, b.y, b.x + b.width, b.y + b.height}; }
 inline CocoBox to_coco_box(const Box& b) { return {b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}; }
+
+// A box for training, as every reader makes it: clipped to the image, false (and a warning) when
+// nothing of it is inside; a warning too when it was clipped. `where` names the annotation.
+inline bool clip_to_image(Box& box, int width, int height, const std::string& where, std::vector<std::string>& warnings) {
+  const double w = width, h = height;
+  const Box clipped{std::clamp(box.x1, 0.0, w), std::clamp(box.y1, 0.0, h), std::clamp(box.x2, 0.0, w), std::clamp(box.y2, 0.0, h)};
+  if (clipped.width() <= 0 || clipped.height() <= 0) {
+    warnings.push_back(where + ": box has no area inside the image, skipped");
+    return false;
+  }
+  if (!(clipped == box)) warnings.push_back(where + ": box reaches outside the image, clipped");
+  box = clipped;
+  return true;
+}
 
 struct Object {
   std::string name;  // class name, as in the annotation

@@ -123,11 +123,7 @@ Dataset parse_coco(const std::string& text, const std::string& source, const std
     if (item == item_of.end()) f.fail(where + ".image_id", concat_message(image_id, " names no image"));
     const auto label = label_of.find(category_id);
     if (label == label_of.end()) f.fail(where + ".category_id", concat_message(category_id, " names no category"));
-    const json& bbox = f.member(node, "bbox", where);
-    if (!bbox.is_array() || bbox.size() != 4) f.fail(where + ".bbox", "is " + JsonFields::shown(bbox) + ", not [x, y, width, height]");
-    CocoBox b{};
-    double* parts[] = {&b.x, &b.y, &b.width, &b.height};
-    for (size_t k = 0; k < 4; ++k) *parts[k] = f.number(bbox[k], concat_message(where, ".bbox[", k, "]"));
+    const CocoBox b = f.coco_box(node, where);
     if (b.width < 0 || b.height < 0) f.fail(where + ".bbox", concat_message("a box of negative size (", b.width, " x ", b.height, ")"));
     Annotation& a = data.items[item->second];
     Object o;
@@ -146,16 +142,7 @@ Dataset parse_coco(const std::string& text, const std::string& source, const std
       continue;
     }
     if (o.crowd) continue;  // crowd regions are not trained on
-    const double w = a.width, h = a.height;
-    const Box clipped{std::clamp(o.box.x1, 0.0, w), std::clamp(o.box.y1, 0.0, h), std::clamp(o.box.x2, 0.0, w),
-                      std::clamp(o.box.y2, 0.0, h)};
-    if (clipped.width() <= 0 || clipped.height() <= 0) {
-      warnings.push_back(source + ": " + where + ": box has no area inside the image, skipped");
-      continue;
-    }
-    if (!(clipped == o.box)) warnings.push_back(source + ": " + where + ": box reaches outside the image, clipped");
-    o.box = clipped;
-    a.objects.push_back(o);
+    if (clip_to_image(o.box, a.width, a.height, source + ": " + where, warnings)) a.objects.push_back(o);
   }
 
   if (options.missing_image != OnMissingImage::Ignore) {

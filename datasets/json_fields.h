@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "datasets/annotation.h"
 
 namespace rcnn {
 
@@ -47,6 +48,13 @@ struct JsonFields {
     if (!value.is_string() || value.get<std::string>().empty())
       fail(where + "." + key, "is " + shown(value) + ", not a non-empty string");
     return value.get<std::string>();
+  }
+  // The "bbox" of a COCO annotation or result: [x, y, width, height] of finite numbers.
+  CocoBox coco_box(const nlohmann::json& object, const std::string& where) const {
+    const nlohmann::json& bbox = member(object, "bbox", where);
+    if (!bbox.is_array() || bbox.size() != 4) fail(where + ".bbox", "is " + shown(bbox) + ", not [x, y, width, height]");
+    return {number(bbox[0], where + ".bbox[0]"), number(bbox[1], where + ".bbox[1]"), number(bbox[2], where + ".bbox[2]"),
+            number(bbox[3], where + ".bbox[3]")};
   }
   // 0/1 or false/true; absent is false.
   bool flag(const nlohmann::json& object, const char* key, const std::string& where) const {

@@ -106,16 +106,8 @@ Annotation parse_voc_annotation(const std::string& xml, const std::string& sourc
       a.objects.push_back(object);
       continue;
     }
-    const double w = a.width, h = a.height;
-    Box clipped{std::clamp(raw.x1, 0.0, w), std::clamp(raw.y1, 0.0, h), std::clamp(raw.x2, 0.0, w),
-                std::clamp(raw.y2, 0.0, h)};
-    if (clipped.width() <= 0 || clipped.height() <= 0) {
-      warnings.push_back(source + ": " + where + ": box has no area inside the image, skipped");
-      continue;
-    }
-    if (!(clipped == raw)) warnings.push_back(source + ": " + where + ": box reaches outside the image, clipped");
-    object.box = clipped;
-    a.objects.push_back(object);
+    object.box = raw;
+    if (clip_to_image(object.box, a.width, a.height, source + ": " + where, warnings)) a.objects.push_back(object);
   }
   return a;
 }

@@ -280,11 +280,7 @@ std::vector<Detection> read_coco_results(const std::string& path, const Dataset&
     const int64_t image = f.integer(root[i], "image_id", where), category = f.integer(root[i], "category_id", where);
     const auto item = item_of.find(image);
     if (item == item_of.end()) f.fail(where + ".image_id", concat_message(image, " is not an image of ", ground_truth.name));
-    const nlohmann::json& bbox = f.member(root[i], "bbox", where);
-    if (!bbox.is_array() || bbox.size() != 4) f.fail(where + ".bbox", "is " + JsonFields::shown(bbox) + ", not [x, y, width, height]");
-    CocoBox b{};
-    double* parts[] = {&b.x, &b.y, &b.width, &b.height};
-    for (size_t k = 0; k < 4; ++k) *parts[k] = f.number(bbox[k], concat_message(where, ".bbox[", k, "]"));
+    const CocoBox b = f.coco_box(root[i], where);
     const double score = f.number(f.member(root[i], "score", where), where + ".score");
     const auto label = label_of.find(category);
     if (label == label_of.end()) {
