@@ -60,14 +60,35 @@ int draw_text(Image& image, int x, int y, const std::string& text, Color c, int 
 }
 
 void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness) {
+  LabelTabs alone;
+  draw_labelled_box(image, box, label, color, thickness, alone);
+}
+
+void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness, LabelTabs& tabs) {
   const int x1 = static_cast<int>(std::floor(box.x1)), y1 = static_cast<int>(std::floor(box.y1));
   const int x2 = static_cast<int>(std::ceil(box.x2)) - 1, y2 = static_cast<int>(std::ceil(box.y2)) - 1;
   draw_rect(image, x1, y1, x2, y2, color, thickness);
   if (label.empty()) return;
-  const int tab_h = 11, tab_y = y1 - tab_h >= 0 ? y1 - tab_h : y1;
-  fill_rect(image, x1, tab_y, x1 + text_width(label) + 3, tab_y + tab_h - 1, color);
+  const int tab_h = 11, tab_w = text_width(label) + 4;
+  // Where the tab may go, best first; the first that is inside the image and overlaps no tab wins (the
+  // first inside the image when every one is taken).
+  std::vector<int> rows = {y1 - tab_h, y1, y2 + 1};
+  for (int k = 2; k <= 6; ++k) rows.push_back(y1 - k * tab_h);
+  const int x0 = std::clamp(x1, 0, std::max(0, image.width - tab_w));
+  auto inside = [&](int y) { return y >= 0 && y + tab_h <= image.height; };
+  auto free = [&](int y) {
+    return std::none_of(tabs.drawn.begin(), tabs.drawn.end(), [&](const LabelTabs::Tab& t) {
+      return x0 <= t.x1 && t.x0 <= x0 + tab_w - 1 && y <= t.y1 && t.y0 <= y + tab_h - 1;
+    });
+  };
+  int tab_y = std::max(0, std::min(y1, image.height - tab_h));
+  if (const auto fallback = std::find_if(rows.begin(), rows.end(), inside); fallback != rows.end()) tab_y = *fallback;
+  if (const auto best = std::find_if(rows.begin(), rows.end(), [&](int y) { return inside(y) && free(y); }); best != rows.end())
+    tab_y = *best;
+  tabs.drawn.push_back({x0, tab_y, x0 + tab_w - 1, tab_y + tab_h - 1});
+  fill_rect(image, x0, tab_y, x0 + tab_w - 1, tab_y + tab_h - 1, color);
   const bool light = color.r * 299 + color.g * 587 + color.b * 114 > 150000;  // dark text on light tabs
-  draw_text(image, x1 + 2, tab_y + 2, label, light ? Color{0, 0, 0} : Color{255, 255, 255});
+  draw_text(image, x0 + 2, tab_y + 2, label, light ? Color{0, 0, 0} : Color{255, 255, 255});
 }
 
 Image image_grid(const std::vector<Image>& images, int columns, int zoom, int gap, const std::vector<std::string>& labels) {

@@ -21,6 +21,17 @@ int text_width(const std::string& text, int scale = 1);
 // room above). Coordinates are continuous pixels (datasets/annotation.h).
 void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness = 2);
 
+// The label tabs drawn so far on one image. Given them, a labelled box puts its tab where no other tab
+// is: above the box, else inside its top, else below it, else stacked further up; so the labels of
+// boxes that start near one corner (a detection and its duplicate) stay readable.
+struct LabelTabs {
+  struct Tab {
+    int x0, y0, x1, y1;  // inclusive
+  };
+  std::vector<Tab> drawn;
+};
+void draw_labelled_box(Image& image, const Box& box, const std::string& label, Color color, int thickness, LabelTabs& tabs);
+
 // The images side by side in rows of `columns`, `gap` pixels apart, on white; each scaled by
 // `zoom` (nearest neighbour) and, when labels are given, captioned underneath.
 Image image_grid(const std::vector<Image>& images, int columns, int zoom = 1, int gap = 4,

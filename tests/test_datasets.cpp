@@ -86,6 +86,29 @@ TEST_CASE("images: a JPEG whose Huffman table declares too many codes is rejecte
     CHECK_THROWS_WITH_AS(load_image(found), doctest::Contains("Huffman table"), Error);
 }
 
+// Chapter 11's verdicts: a detection and its duplicate start at nearly one corner; their label tabs
+// must not cover each other (they did), and each stays inside the image.
+TEST_CASE("drawing: labels of boxes that start at one corner get tabs of their own") {
+  Image im(120, 80);
+  LabelTabs tabs;
+  draw_labelled_box(im, {20, 30, 70, 70}, "TP 0.9", {40, 200, 40}, 1, tabs);
+  draw_labelled_box(im, {22, 32, 72, 72}, "FP 0.8", {230, 30, 30}, 1, tabs);
+  draw_labelled_box(im, {0, 0, 30, 20}, "FP 0.3", {230, 30, 30}, 1, tabs);  // no room above: inside the top
+  REQUIRE(tabs.drawn.size() == 3);
+  for (size_t i = 0; i < tabs.drawn.size(); ++i) {
+    const LabelTabs::Tab& a = tabs.drawn[i];
+    CHECK((a.x0 >= 0 && a.y0 >= 0 && a.x1 < im.width && a.y1 < im.height));
+    for (size_t j = 0; j < i; ++j) {
+      const LabelTabs::Tab& b = tabs.drawn[j];
+      CHECK_FALSE((a.x0 <= b.x1 && b.x0 <= a.x1 && a.y0 <= b.y1 && b.y0 <= a.y1));
+    }
+  }
+  CHECK(tabs.drawn[0].y1 == 29);  // the first: right above its box
+  CHECK(tabs.drawn[2].y0 == 0);
+  CHECK(im.pixel(tabs.drawn[0].x0 + 1, tabs.drawn[0].y1)[1] == 200);  // each tab in its box's colour
+  CHECK(im.pixel(tabs.drawn[1].x0 + 1, tabs.drawn[1].y1)[0] == 230);
+}
+
 TEST_CASE("drawing: rectangles, text, grids and plots") {
   Image im(40, 30);
   draw_rect(im, 5, 5, 20, 15, {255, 0, 0}, 2);

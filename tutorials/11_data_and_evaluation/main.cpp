@@ -112,14 +112,15 @@ int main(int argc, char** argv) try {
     const Image original = load_image(a.image_path);
     Image image = resize_bilinear(original, original.width * 2, original.height * 2);
     const size_t first = d;
+    LabelTabs tabs;  // a box and its duplicate start at one corner: each label gets a place of its own
     while (d < detections.size() && detections[d].image_id == a.id) ++d;
     for (bool true_positives : {false, true})  // true positives last, on top
       for (size_t k = first; k < d; ++k) {
         const Verdict v = e.verdicts[k];
         if ((v == Verdict::TruePositive) != true_positives) continue;
-        const Color c = v == Verdict::TruePositive ? Color{40, 200, 40} : v == Verdict::FalsePositive ? Color{230, 30, 30} : Color{150, 150, 150};
+        const Color c = v == Verdict::TruePositive ? Color{40, 200, 40} : v == Verdict::FalsePositive ? Color{230, 30, 30} : Color{255, 190, 0};
         const std::string label = v == Verdict::TruePositive ? "TP" : v == Verdict::FalsePositive ? "FP" : "ignored";
-        draw_labelled_box(image, scale_box(detections[k].box, 2), label + " " + std::to_string(detections[k].score).substr(0, 3), c, 1);
+        draw_labelled_box(image, scale_box(detections[k].box, 2), label + " " + std::to_string(detections[k].score).substr(0, 3), c, 1, tabs);
       }
     // Ground truth on top, framed 2 pixels outside its box so the exact detection under it stays visible.
     for (const Object& o : a.objects) {
@@ -133,7 +134,7 @@ int main(int argc, char** argv) try {
   save_png(image_grid(tiles, 2, 1, 6, captions), out + "/verdicts.png");
   for (const ClassAP& c : e.classes) save_png(precision_recall_plot(c), out + "/pr_" + c.name + ".png");
   write_voc_results(out + "/results", "test", shapes.classes, detections);
-  std::cout << "wrote " << out << "/verdicts.png (green TP, red FP, grey ignored), pr_<class>.png, and results/"
+  std::cout << "wrote " << out << "/verdicts.png (green TP, red FP, amber ignored: none here, no test object is difficult), pr_<class>.png, and results/"
             << "comp4_det_test_<class>.txt\n\n";
   std::cout << "Every object has a good box (TP), a second box on it (a duplicate: FP) and a shifted box\n"
             << "(IoU below 0.5: FP); boxes on difficult objects count as neither and those objects are not\n"
