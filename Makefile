@@ -168,9 +168,8 @@ tutorials: deps
 # Times our convolutions and GEMMs with PyTorch's (the peer) in the same run, 2 threads each, then
 # chapter 04's training step quiet and beside two busy processes, then the detection blocks beside
 # torchvision's (bench/peer_detection.py), then the whole detector beside torchvision's FasterRCNN
-# with the same TinyNet (../shared/peers/tv_tiny_frcnn.py; configs/tv_tiny_peer.yaml), and training on 1
-# process against 2 (mpirun) on this machine's cores (bench/scaling.py).
-PEER_TINY := ../shared/peers/tv_tiny_frcnn.py
+# with the same TinyNet and with VGG16 (bench/peer_detector.py; configs/tv_tiny_peer.yaml and
+# tv_vgg16_peer.yaml), and training on 1 process against 2 (mpirun) on this machine's cores (bench/scaling.py).
 bench: deps
 	@$(MAKE) --no-print-directory benchmarks
 	@scripts/deps.sh --reference
@@ -181,10 +180,9 @@ bench: deps
 	$(BUILD)/bin/bench_train --threads 2 --busy 2 --out bench/results_train.json
 	/usr/bin/python3 bench/peer_detection.py --threads 2 --json-out $(BUILD)/bench/peer_detection.json > /dev/null
 	$(BUILD)/bin/bench_detection --threads 2 --peer $(BUILD)/bench/peer_detection.json --out bench/results_detection.json
-	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --threads 2 --json-out $(BUILD)/bench/peer_tiny_frcnn.json > /dev/null; \
-	  else echo "bench: $(PEER_TINY) not found (../shared/README.md): the detector's rows have no peer"; fi
+	/usr/bin/python3 bench/peer_detector.py --threads 2 --json-out $(BUILD)/bench/peer_tiny_frcnn.json
 	$(BUILD)/bin/bench_detector --threads 2 --peer $(BUILD)/bench/peer_tiny_frcnn.json --out bench/results_detector.json
-	@if [ -f $(PEER_TINY) ]; then /usr/bin/python3 $(PEER_TINY) --backbone vgg16 --threads 2 --json-out $(BUILD)/bench/peer_vgg16_frcnn.json > /dev/null; fi
+	/usr/bin/python3 bench/peer_detector.py --backbone vgg16 --warmup 1 --steps 5 --threads 2 --json-out $(BUILD)/bench/peer_vgg16_frcnn.json
 	$(BUILD)/bin/bench_detector --config configs/tv_vgg16_peer.yaml --classes 20 --warmup 1 --steps 5 --threads 2 \
 	  --peer $(BUILD)/bench/peer_vgg16_frcnn.json --out bench/results_detector_vgg16.json
 	@$(MAKE) --no-print-directory tools

@@ -1,4 +1,4 @@
-// make bench: the whole detector beside torchvision's (../shared/peers/tv_tiny_frcnn.py, same run, same
+// make bench: the whole detector beside torchvision's (bench/peer_detector.py, same run, same
 // threads, the peer's settings in configs/tv_tiny_peer.yaml): the median training step (forward,
 // backward, SGD) and its parts, the median inference per image and its stages, and the peak RSS of a
 // training process and of an inference process (each phase runs in its own child process, as the
@@ -147,14 +147,8 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
           {"peak_rss_mib", peak_rss_mib()}};
 }
 
-// Our stages and the peer's stages they correspond to (summed).
-const std::vector<std::pair<std::string, std::vector<std::string>>> kPeerStages = {
-    {"backbone", {"backbone"}},
-    {"rpn_head", {"rpn_head(conv3x3+1x1s)"}},
-    {"proposals", {"rpn_anchors+decode", "rpn_filter(topk+nms)"}},
-    {"roi_pool", {"roi_align"}},
-    {"rcnn_head", {"box_head(fc6+fc7)", "box_predictor(cls+reg fc)"}},
-    {"postprocess", {"roi_postprocess(decode+per-class nms)"}}};
+// The stages, named alike on both sides (bench/peer_detector.py times torchvision's model stage by stage).
+const char* const kStages[] = {"backbone", "rpn_head", "proposals", "roi_pool", "rcnn_head", "postprocess"};
 
 }  // namespace
 
@@ -172,7 +166,7 @@ int main(int argc, char** argv) try {
   app.add_option("--steps", steps, "timed training steps and inference images");
   app.add_option("--phase", phase, "run one phase and print its JSON (used by the parent process)")
       ->check(CLI::IsMember({"train", "infer"}));
-  app.add_option("--peer", peer_path, "JSON written by tv_tiny_frcnn.py --json-out");
+  app.add_option("--peer", peer_path, "JSON written by bench/peer_detector.py --json-out");
   app.add_option("--out", out_path, "where to write the results");
   CLI11_PARSE(app, argc, argv);
   set_cpu_threads(threads);
@@ -236,12 +230,8 @@ int main(int argc, char** argv) try {
   const json& in = ours["infer"];
   add("inference per image", in["infer_s"], peer_median(pi, "infer_s"), "ms", 1e3);
   const json peer_stages = pi.value("stage_s", json::object());
-  for (const auto& [ours_name, peer_names] : kPeerStages) {
-    double theirs = 0;
-    for (const std::string& name : peer_names)
-      theirs += peer_stages.contains(name) ? peer_stages[name]["median"].get<double>() : -1e9;
-    add("  " + ours_name, in["stage_s"].value(ours_name, 0.0), theirs > 0 ? json(theirs) : json(), "ms", 1e3);
-  }
+  for (const std::string name : kStages)
+    add("  " + name, in["stage_s"].value(name, 0.0), peer_median(peer_stages, name), "ms", 1e3);
   add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
   std::ofstream(out_path) << json{{"config", config_path}, {"threads", threads}, {"rows", rows}, {"ours", ours}}.dump(1) << "\n";
   std::printf("wrote %s\n", out_path.c_str());

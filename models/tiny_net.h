@@ -1,8 +1,8 @@
 #pragma once
 // TinyNet: four blocks of conv 3x3 (padding 1) + ReLU + 2x2 max-pool, 3 -> 32 -> 64 -> 128 -> 256
-// channels, stride 16. Exactly the backbone of ../shared/peers/tv_tiny_frcnn.py (torchvision's names:
-// body.0, body.3, body.6, body.9), so the detector's speed is compared like for like; small enough to
-// train a detector from scratch on a CPU in minutes.
+// channels, stride 16 (its convolutions named body.0, body.3, body.6, body.9, as a torchvision
+// Sequential names them). Exactly the backbone of bench/peer_detector.py, so the detector's speed is
+// compared like for like; small enough to train a detector from scratch on a CPU in minutes.
 #include <memory>
 
 #include "core/rng.h"
