@@ -64,12 +64,13 @@ int main(int argc, char** argv) try {
       draw_rect(proposed, int(b.x1 / s), int(b.y1 / s), int(b.x2 / s) - 1, int(b.y2 / s) - 1, palette(int(i)), 1);
     }
     int confident = 0;
+    LabelTabs tabs;  // an untrained head puts dozens of boxes on one spot: each label a place of its own
     for (const Detection& d : model.detect(sample)) {
       if (d.score < 0.5) continue;
       ++confident;
       char label[32];
       std::snprintf(label, sizeof label, "%s %.2f", data.classes[d.label].c_str(), d.score);
-      draw_labelled_box(detected, d.box, label, palette(static_cast<int>(d.label) + 1), 2);
+      draw_labelled_box(detected, d.box, label, palette(static_cast<int>(d.label) + 1), 2, tabs);
     }
     model.train();
     std::printf("step %5lld: loss %.3f = rpn class %.3f + rpn box %.3f + rcnn class %.3f + rcnn box %.3f; %d detections "
