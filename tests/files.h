@@ -9,10 +9,21 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace rcnn::testing {
+
+// What the code under test writes to std::cerr while this lives (its warnings), kept instead of
+// printed: a passing run prints no warning, and the test asserts the one it expects.
+struct CapturedStderr {
+  std::ostringstream text;
+  std::streambuf* saved = std::cerr.rdbuf(text.rdbuf());
+  ~CapturedStderr() { std::cerr.rdbuf(saved); }
+  std::string str() const { return text.str(); }
+};
 
 // A fresh folder under the system's temporary directory, named after the test and the process,
 // removed when the test ends.

@@ -241,7 +241,11 @@ TEST_CASE("read_coco_results: an unknown image is an error naming the entry") {
   testing::write_file(dir / "r.json", R"([{"image_id": 42, "category_id": 3, "bbox": [1, 2, 3, 4]}])");
   CHECK_THROWS_WITH_AS(read_coco_results(dir / "r.json", gt), doctest::Contains("results[0]: has no \"score\""), Error);
   testing::write_file(dir / "r.json", R"([{"image_id": 42, "category_id": 99, "bbox": [1, 2, 3, 4], "score": 1}])");
-  CHECK(read_coco_results(dir / "r.json", gt).empty());  // a category the data set lacks: left out
+  {
+    testing::CapturedStderr warnings;
+    CHECK(read_coco_results(dir / "r.json", gt).empty());  // a category the data set lacks: left out, with a warning
+    CHECK(warnings.str().find("1 detections of categories") != std::string::npos);
+  }
 }
 
 // A COCO folder goes through `rcnn` as a VOC one does: generated, described, trained on, scored with

@@ -233,7 +233,9 @@ TEST_CASE("VOC folders: missing lists, annotations and images") {
   options.classes = kTwo;
   CHECK_THROWS_WITH_AS(read_voc(dir.path.string(), "train", options), doctest::Contains("000002.jpg is missing"), Error);
   options.missing_image = OnMissingImage::WarnAndSkip;
+  rcnn::testing::CapturedStderr warnings;
   Dataset d = read_voc(dir.path.string(), "train", options);
+  CHECK(warnings.str() == "warning: " + (dir / "JPEGImages/000002.jpg") + ": image missing, skipped\n");
   REQUIRE(d.items.size() == 1);
   CHECK(d.items[0].id == "000001");
 }

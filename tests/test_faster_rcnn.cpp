@@ -305,9 +305,12 @@ TEST_CASE("training and evaluation: unreadable images are skipped and counted; b
   const Dataset trainval = read_voc(dir / "shapes", "trainval", {shapes_classes()});
   write_file(trainval.items[1].image_path, "not a JPEG");  // damaged after the data set was read
   TrainOptions o = train_options(small_config(), dir / "shapes", dir / "run");
+  testing::CapturedStderr warnings;
   const TrainResult r = train_detector(o);
   CHECK(r.iterations == 6);
   CHECK(r.unreadable >= 1);
+  CHECK(warnings.str().find("warning: skipped image " + trainval.items[1].id + " (1 so far): load_image: cannot decode") !=
+        std::string::npos);
 
   o.split = "no_such_split";
   o.out_dir = dir / "run2";
