@@ -31,6 +31,13 @@ double voc_iou(const Box& a, const Box& b) {
 
 namespace {
 
+// The precision envelope: at each point the best precision at this recall or beyond (the precision
+// made monotone from the right), which VOC's AP reads and the PR plot draws.
+std::vector<double> precision_envelope(std::vector<double> precision) {
+  for (size_t i = precision.size(); i-- > 1;) precision[i - 1] = std::max(precision[i - 1], precision[i]);
+  return precision;
+}
+
 // AP from the precision/recall after each detection (voc_ap in voc_eval.py).
 double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07_metric) {
   if (use_07_metric) {  // 11 points: the best precision at recall >= t, t = 0, 0.1, ..., 1
@@ -47,13 +54,13 @@ double average_precision(const std::vector<double>& rec, const std::vector<doubl
     }
     return ap;
   }
-  // The area under the precision envelope (precision made monotone from the right).
+  // The area under the precision envelope, the curve padded to recall 0 and 1.
   std::vector<double> mrec{0}, mpre{0};
   mrec.insert(mrec.end(), rec.begin(), rec.end());
   mpre.insert(mpre.end(), prec.begin(), prec.end());
   mrec.push_back(1);
   mpre.push_back(0);
-  for (size_t i = mpre.size() - 1; i > 0; --i) mpre[i - 1] = std::max(mpre[i - 1], mpre[i]);
+  mpre = precision_envelope(std::move(mpre));
   double ap = 0;
   for (size_t i = 1; i < mrec.size(); ++i)
     if (mrec[i] != mrec[i - 1]) ap += (mrec[i] - mrec[i - 1]) * mpre[i];
@@ -225,9 +232,8 @@ Image precision_recall_plot(const ClassAP& r) {
   std::snprintf(title, sizeof title, "%s: AP %.3f", r.name.c_str(), r.ap);
   // AP is read from the envelope, the best precision at this recall or beyond, not from the raw
   // precision that dips after each false positive: both are drawn.
-  std::vector<double> envelope = r.precision;
-  for (size_t i = envelope.size(); i-- > 1;) envelope[i - 1] = std::max(envelope[i - 1], envelope[i]);
-  return line_plot({{"precision", r.recall, r.precision, palette(2)}, {"interpolated (AP)", r.recall, envelope, palette(0)}},
+  return line_plot({{"precision", r.recall, r.precision, palette(2)},
+                    {"interpolated (AP)", r.recall, precision_envelope(r.precision), palette(0)}},
                    title, "recall", "precision", 480, 360, PlotLimits{0, 1, 0, 1.05});
 }
 

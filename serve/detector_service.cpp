@@ -16,9 +16,7 @@ DetectorService::DetectorService(ServiceOptions options) : options_(std::move(op
   });
 }
 
-DetectorService::~DetectorService() {
-  if (loading_.joinable()) loading_.join();
-}
+DetectorService::~DetectorService() { wait_ready(); }
 
 std::string DetectorService::failure() const {
   if (!failed_) return "";
@@ -26,6 +24,7 @@ std::string DetectorService::failure() const {
 }
 
 bool DetectorService::wait_ready() {
+  std::lock_guard<std::mutex> lock(joining_);
   if (loading_.joinable()) loading_.join();
   return ready_;
 }

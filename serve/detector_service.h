@@ -43,7 +43,7 @@ class DetectorService {
   bool ready() const { return ready_; }
   // The loading error, if loading failed (the server then answers 503 with it).
   std::string failure() const;
-  // Blocks until the model is loaded or failed; true when loaded.
+  // Blocks until the model is loaded or failed; true when loaded. Safe from several threads at once.
   bool wait_ready();
 
   // classes, backbone, config, device, training iteration. Throws RequestError 503 while loading.
@@ -59,6 +59,7 @@ class DetectorService {
   std::atomic<bool> ready_{false}, failed_{false};
   std::string failure_;
   std::thread loading_;
+  std::mutex joining_;  // one thread joins loading_, the others wait for it here
   std::mutex model_;
 };
 

@@ -269,4 +269,18 @@ TEST_CASE("rcnn serve: a checkpoint that does not load gives 503 with the reason
   CHECK(error_of(c.Post("/api/detect", "x", "image/jpeg")).first == 503);
 }
 
+// rcnn serve waits for the model on two threads (the line that says it is ready, and the stop): both
+// must return, with the same answer (two joins of the loading thread at once were undefined).
+TEST_CASE("rcnn serve: several threads may wait for the model at once") {
+  testing::TempDir dir("serve_waiters");
+  testing::write_file(dir / "run/checkpoint.safetensors", "not a checkpoint");
+  serve::DetectorService service({dir / "run", "cpu"});
+  std::vector<int> answers(4, -1);
+  std::vector<std::thread> waiters;
+  for (int& answer : answers) waiters.emplace_back([&] { answer = service.wait_ready() ? 1 : 0; });
+  for (std::thread& t : waiters) t.join();
+  CHECK(answers == std::vector<int>(4, 0));
+  CHECK(service.failure().find("checkpoint") != std::string::npos);
+}
+
 }  // TEST_SUITE

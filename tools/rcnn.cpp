@@ -350,14 +350,14 @@ void add_serve_command(CLI::App& app) {
       while (!done && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       server.stop();
     });
-    std::thread([&] {
+    std::thread announcer([&] {  // joined below: it reads the service, which must outlive it
       if (service.wait_ready()) std::cout << "model ready (" << service.model_info()["backbone"].get<std::string>() << ")\n" << std::flush;
       else std::cerr << "rcnn: error: serve: " << service.failure() << " (every request answers 503)\n";
-    }).detach();
+    });
     server.run();
     done = true;
     watcher.join();
-    service.wait_ready();
+    announcer.join();
     std::cout << "stopped\n";
   });
 }
