@@ -28,6 +28,7 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("input.flip", c.input.flip);
   v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2", "resnet50_c4"});
   v("backbone.width_divisor", c.backbone.width_divisor, 1, 64);
+  v("backbone.stride", c.backbone.stride, 0, 64);
   v("backbone.frozen_convs", c.backbone.frozen_convs, 0, 1000);
   v("backbone.weights", c.backbone.weights);
   v("anchors.sizes", c.anchors.sizes, 1, 4096);

@@ -47,8 +47,11 @@ void load_backbone_weights(Module& part, const BackboneConfig& c) {
 
 std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& c, Generator& gen) {
   std::shared_ptr<models::Backbone> backbone;
-  if (c.name == "tiny") backbone = std::make_shared<models::TinyNet>(gen);
-  if (c.name == "vgg16") backbone = std::make_shared<models::VGG16>(c.width_divisor, /*include_last_pool=*/false, gen);
+  check(c.stride == 0 || c.name == "tiny" || c.name == "vgg16", "backbone.stride: ", c.stride,
+        " is for tiny and vgg16 only; ", c.name, " has the stride of its own (leave it out, or 0)");
+  const int64_t stride = c.stride == 0 ? 16 : c.stride;
+  if (c.name == "tiny") backbone = std::make_shared<models::TinyNet>(stride, gen);
+  if (c.name == "vgg16") backbone = std::make_shared<models::VGG16>(c.width_divisor, stride, gen);
   if (c.name == "mobilenet_v2") backbone = std::make_shared<models::MobileNetV2>(/*classes=*/0, gen);
   if (c.name == "resnet50_c4") backbone = std::make_shared<models::ResNet50C4>(gen);
   check(backbone != nullptr, "build_backbone: unknown backbone '", c.name, "'");

@@ -45,6 +45,13 @@ class ReLU6 : public Layer {
   Tensor forward(const Tensor& x) override;
 };
 
+// Passes its input on: stands where a layer was left out, so the layers after it keep their indices
+// (and a pretrained network's weights still load by name).
+class Identity : public Layer {
+ public:
+  Tensor forward(const Tensor& x) override { return x; }
+};
+
 // Batch norm with its statistics and affine frozen, as detectors fine-tune pretrained backbones (a batch
 // of one or two images gives no usable statistics): y = (x - running_mean) / sqrt(running_var + eps)
 // weight + bias per channel, i.e. one scale and one shift. Its four tensors are frozen parameters named

@@ -11,16 +11,17 @@
 namespace rcnn::models {
 
 // width_divisor shrinks every layer's channels (tests use a small VGG16 with the same names).
-// include_last_pool = false stops at conv5_3 + ReLU (stride 16), the feature map Faster R-CNN uses.
-std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor = 1, bool include_last_pool = true,
+// stride 32 keeps all five pools; 16 stops at conv5_3 + ReLU, the feature map Faster R-CNN uses; 8 also
+// leaves out pool4 (an Identity in its place, so conv5's weights keep torchvision's names).
+std::shared_ptr<nn::Sequential> vgg16_features(int64_t width_divisor = 1, int64_t stride = 32,
                                                Generator& gen = default_generator());
 
-// As a detection backbone: include_last_pool = false (512 / width_divisor channels at stride 16).
+// As a detection backbone: stride 16 (or 8), 512 / width_divisor channels.
 class VGG16 : public Backbone {
  public:
-  explicit VGG16(int64_t width_divisor = 1, bool include_last_pool = true, Generator& gen = default_generator())
-      : Backbone(512 / width_divisor, include_last_pool ? 32 : 16),
-        features(register_module("features", vgg16_features(width_divisor, include_last_pool, gen))) {}
+  explicit VGG16(int64_t width_divisor = 1, int64_t stride = 32, Generator& gen = default_generator())
+      : Backbone(512 / width_divisor, stride),
+        features(register_module("features", vgg16_features(width_divisor, stride, gen))) {}
   Tensor forward(const Tensor& x) override { return features->forward(x); }
   std::shared_ptr<nn::Sequential> features;
 };

@@ -316,7 +316,7 @@ TEST_CASE("chapter 09's bilinear sample: 2.75 between the four cells of [[1, 2],
 }
 
 TEST_CASE("chapter 05's figures: VGG16 to conv5_3 has stride 16 and a 196-pixel receptive field" * doctest::test_suite("ch05")) {
-  const auto features = models::vgg16_features(16, /*include_last_pool=*/false);
+  const auto features = models::vgg16_features(16, /*stride=*/16);
   int64_t stride = 1, field = 1;
   for (const auto& layer : features->layers()) {
     if (auto* c = dynamic_cast<nn::Conv2d*>(layer.get())) field += (c->weight.size(2) - 1) * stride;

@@ -101,7 +101,7 @@ TEST_CASE("configs: overrides, and errors that name the key and the file") {
   CHECK(error_of([] { load_config("configs/no_such.yaml"); }) == "cannot read the config configs/no_such.yaml");
 }
 
-TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose stride the anchors must match") {
+TEST_CASE("FasterRcnn: torchvision's parameter names, a backbone whose stride the anchors must match, stride 8 for tiny and vgg16") {
   Generator gen(0);
   FasterRcnn model(load_config("configs/tv_tiny_peer.yaml"), 3, gen);
   std::vector<std::string> names;
@@ -121,12 +121,39 @@ TEST_CASE("FasterRcnn: torchvision's parameter names, and a backbone whose strid
           Generator g(0);
           FasterRcnn(load_config("configs/tv_tiny_peer.yaml", {"anchors.stride=32"}), 3, g);
         }) == "anchors.stride is 32 but the tiny backbone's feature map has stride 16");
+  // TinyNet at stride 8: the same parameters, the last pool left out, a map 4x as large.
+  FasterRcnn fine(load_config("configs/tv_tiny_peer.yaml", {"backbone.stride=8", "anchors.stride=8"}), 3, gen);
+  std::vector<std::string> fine_names;
+  for (const auto& [name, t] : fine.named_parameters()) fine_names.push_back(name);
+  CHECK(fine_names == names);
+  CHECK(fine.backbone->stride == 8);
+  CHECK(fine.backbone->forward(zeros({1, 3, 64, 96})).shape() == Shape{1, 256, 8, 12});
+  CHECK(model.backbone->forward(zeros({1, 3, 64, 96})).shape() == Shape{1, 256, 4, 6});
+  CHECK(error_of([] {
+          Generator g(0);
+          FasterRcnn(load_config("configs/fruit_mobilenet_v2.yaml", {"backbone.stride=8", "backbone.weights=\"\""}), 3, g);
+        }) == "backbone.stride: 8 is for tiny and vgg16 only; mobilenet_v2 has the stride of its own (leave it out, or 0)");
+  CHECK(error_of([] {
+          Generator g(0);
+          FasterRcnn(load_config("configs/tv_tiny_peer.yaml", {"backbone.stride=4", "anchors.stride=4"}), 3, g);
+        }) == "TinyNet: stride 4 (16, or 8 without the last pool)");
   // VGG16's conv1-conv2 frozen, as in the paper.
-  FasterRcnn vgg(load_config("configs/voc07_vgg16.yaml", {"backbone.width_divisor=16", "rcnn.hidden=32", "backbone.weights=\"\""}),
-                 20, gen);
+  const std::vector<std::string> vgg_small = {"backbone.width_divisor=16", "rcnn.hidden=32", "backbone.weights=\"\""};
+  FasterRcnn vgg(load_config("configs/voc07_vgg16.yaml", vgg_small), 20, gen);
   int64_t frozen = 0;
   for (const auto& [name, t] : vgg.named_parameters()) frozen += !t.requires_grad();
   CHECK(frozen == 8);  // 4 convolutions: weight and bias
+  // VGG16 at stride 8: pool4 left out, conv5's weights under torchvision's names all the same.
+  std::vector<std::string> vgg8_settings = vgg_small;
+  vgg8_settings.insert(vgg8_settings.end(), {"backbone.stride=8", "anchors.stride=8"});
+  FasterRcnn vgg16_stride8(load_config("configs/voc07_vgg16.yaml", vgg8_settings), 20, gen);
+  std::vector<std::string> names16, names8;
+  for (const auto& [name, t] : vgg.backbone->named_parameters()) names16.push_back(name);
+  for (const auto& [name, t] : vgg16_stride8.backbone->named_parameters()) names8.push_back(name);
+  CHECK(names8 == names16);
+  CHECK(names8.back() == "features.28.bias");  // conv5_3, as torchvision's vgg16().features names it
+  CHECK(vgg16_stride8.backbone->forward(zeros({1, 3, 64, 64})).shape() == Shape{1, 32, 8, 8});
+  CHECK(vgg.backbone->forward(zeros({1, 3, 64, 64})).shape() == Shape{1, 32, 4, 4});
   // MobileNetV2 (stride 32): torchvision's features[0:4] frozen (9 convolutions), batch norm always.
   FasterRcnn mobile(load_config("configs/fruit_mobilenet_v2.yaml", {"backbone.weights=\"\"", "rcnn.hidden=16", "rpn.channels=8"}), 3, gen);
   std::map<std::string, bool> trained;

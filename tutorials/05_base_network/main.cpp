@@ -43,7 +43,7 @@ int main(int argc, char** argv) try {
   NoGradGuard no_grad;
 
   const Image photo = load_image(path);
-  const auto features = models::vgg16_features(1, /*include_last_pool=*/false);
+  const auto features = models::vgg16_features(1, /*stride=*/16);
   Tensor x = unsqueeze(normalize(photo), 0);
   std::printf("image %d x %d\n", photo.width, photo.height);
 
