@@ -144,8 +144,13 @@ define run_demo
 endef
 demo: deps
 	$(call run_demo,shapes,shapes_tiny,1000)
+# fashion-scenes' detector starts from a TinyNet pretrained on Fashion-MNIST items (configs/fashion_tiny.yaml
+# names the file), as the paper's starts from an ImageNet classifier.
+FASHION_BACKBONE := runs/fashion_tiny_backbone.safetensors
 demo-fashion: deps
-	$(call run_demo,fashion-scenes,fashion_tiny,2000)
+	+@$(MAKE) --no-print-directory tools
+	@test -f $(FASHION_BACKBONE) || $(BUILD)/bin/rcnn pretrain --config configs/fashion_tiny.yaml --out $(FASHION_BACKBONE)
+	$(call run_demo,fashion-scenes,fashion_tiny,10000)
 
 # Fine-tuning an ImageNet MobileNetV2 on real photographs (../shared/data/fruit, or FRUIT=DIR: a
 # VOC-layout folder with apple, banana and orange; README), side by side with

@@ -11,6 +11,8 @@
 #include "core/rng.h"
 #include "datasets/fashion_mnist.h"
 #include "datasets/text.h"
+#include "datasets/transforms.h"
+#include "ops/ops.h"
 #include "datasets/image.h"
 #include "datasets/voc.h"
 
@@ -185,31 +187,75 @@ Dataset generate_shapes(const GenerateOptions& opt) {
   });
 }
 
+// Fashion-MNIST's training items, as the painter reads them.
+struct FashionItems {
+  std::vector<float> pixels;  // (N, 28, 28) in [0, 1]
+  std::vector<int64_t> labels;
+  std::vector<std::string> class_names;
+  int64_t count() const { return static_cast<int64_t>(labels.size()); }
+};
+
+namespace {
+
+FashionItems load_fashion_items(const std::string& split) {
+  const LabelledImages items = load_fashion_mnist(split);
+  return {items.images.to_vector<float>(), items.labels.to_vector<int64_t>(), items.class_names};
+}
+
+int64_t random_item(const FashionItems& items, Generator& gen) {
+  return static_cast<int64_t>(gen.below(static_cast<uint64_t>(items.count())));
+}
+
+// Paints item `item`, s x s pixels at (x0, y0), in a bright colour: a bilinear sample of its 28 x 28
+// grey values, used as alpha over the canvas. Returns its label.
+int64_t paint_fashion_item(Scene& scene, const FashionItems& items, int64_t item, float x0, float y0, float s,
+                           Generator& gen) {
+  const float* p = items.pixels.data() + item * 28 * 28;
+  scene.paint({x0, y0, x0 + s, y0 + s}, bright_color(gen), [&](float x, float y) {
+    const float u = std::clamp((x - x0) / s * 28 - 0.5f, 0.0f, 27.0f), v = std::clamp((y - y0) / s * 28 - 0.5f, 0.0f, 27.0f);
+    const int u0 = static_cast<int>(u), v0 = static_cast<int>(v), u1 = std::min(u0 + 1, 27), v1 = std::min(v0 + 1, 27);
+    const float fu = u - u0, fv = v - v0;
+    if (x < x0 || y < y0 || x > x0 + s || y > y0 + s) return 0.0f;
+    return (p[v0 * 28 + u0] * (1 - fu) + p[v0 * 28 + u1] * fu) * (1 - fv) + (p[v1 * 28 + u0] * (1 - fu) + p[v1 * 28 + u1] * fu) * fv;
+  });
+  return items.labels[static_cast<size_t>(item)];
+}
+
+}  // namespace
+
 Dataset generate_fashion_scenes(const GenerateOptions& opt) {
-  const LabelledImages items = load_fashion_mnist("train");
-  const std::vector<float> pixels = items.images.to_vector<float>();
-  const std::vector<int64_t> item_labels = items.labels.to_vector<int64_t>();
-  const int64_t n_items = static_cast<int64_t>(item_labels.size());
+  const FashionItems items = load_fashion_items("train");
   return generate(opt, "fashion-scenes", items.class_names, [&](Generator& gen, std::vector<int64_t>& labels) {
     Scene scene = textured_canvas(opt.size, gen);
     const int count = 1 + static_cast<int>(gen.below(4));
     for (int k = 0; k < count; ++k) {
-      const int64_t item = static_cast<int64_t>(gen.below(n_items));
-      const float* p = pixels.data() + item * 28 * 28;
+      const int64_t item = random_item(items, gen);
       const float s = (42 + 98 * gen.uniform()) * opt.size / 256.0f;
       const float x0 = (opt.size - s) * gen.uniform(), y0 = (opt.size - s) * gen.uniform();
-      // Bilinear sample of the 28x28 item, as alpha over the canvas in the item's colour.
-      scene.paint({x0, y0, x0 + s, y0 + s}, bright_color(gen), [&](float x, float y) {
-        const float u = std::clamp((x - x0) / s * 28 - 0.5f, 0.0f, 27.0f), v = std::clamp((y - y0) / s * 28 - 0.5f, 0.0f, 27.0f);
-        const int u0 = static_cast<int>(u), v0 = static_cast<int>(v), u1 = std::min(u0 + 1, 27), v1 = std::min(v0 + 1, 27);
-        const float fu = u - u0, fv = v - v0;
-        if (x < x0 || y < y0 || x > x0 + s || y > y0 + s) return 0.0f;
-        return (p[v0 * 28 + u0] * (1 - fu) + p[v0 * 28 + u1] * fu) * (1 - fv) + (p[v1 * 28 + u0] * (1 - fu) + p[v1 * 28 + u1] * fu) * fv;
-      });
-      labels.push_back(item_labels[item]);
+      labels.push_back(paint_fashion_item(scene, items, item, x0, y0, s, gen));
     }
     return scene;
   });
+}
+
+FashionItemRenderer::FashionItemRenderer(int size, const std::string& split)
+    : size_(size), items_(std::make_shared<FashionItems>(load_fashion_items(split))) {
+  check(size >= 32, "FashionItemRenderer: ", size, " px images (need at least 32)");
+}
+
+const std::vector<std::string>& FashionItemRenderer::class_names() const { return items_->class_names; }
+
+LabelledImages FashionItemRenderer::render(int64_t count, Generator& gen) const {
+  std::vector<Tensor> images;
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < count; ++i) {
+    Scene scene = textured_canvas(size_, gen);
+    const float s = size_ * (0.65f + 0.35f * gen.uniform());
+    const float x0 = (size_ - s) * gen.uniform(), y0 = (size_ - s) * gen.uniform();
+    labels.push_back(paint_fashion_item(scene, *items_, random_item(*items_, gen), x0, y0, s, gen));
+    images.push_back(normalize(scene.image));
+  }
+  return {stack(images, 0), from_vector(labels, {count}), items_->class_names};
 }
 
 std::vector<std::string> read_classes(const std::string& dir) {

@@ -38,7 +38,11 @@ LoadedDetector load_detector(const std::string& path, Device device) {
   LoadedDetector d;
   d.info = read_detector_info(path);
   d.gen = std::make_unique<Generator>(static_cast<uint64_t>(d.info.config.train.seed));
-  d.model = std::make_unique<FasterRcnn>(d.info.config, static_cast<int64_t>(d.info.classes.size()), *d.gen);
+  // The checkpoint holds every weight: the pretrained file the config started from is not read again
+  // (and need not exist where the detector is used).
+  DetectorConfig config = d.info.config;
+  config.backbone.weights.clear();
+  d.model = std::make_unique<FasterRcnn>(config, static_cast<int64_t>(d.info.classes.size()), *d.gen);
   load_checkpoint_model(checkpoint_path(path), *d.model);
   d.model->to(device);
   d.model->eval();

@@ -328,6 +328,25 @@ TEST_CASE("generated fashion-scenes: 10 real-image classes in the same layout") 
   CHECK(back.items[0].objects.size() == made.items[0].objects.size());
 }
 
+TEST_CASE("FashionItemRenderer: one item per image, labelled, normalised, the same for a seed") {
+  const FashionItemRenderer train(48), test(48, "test");
+  CHECK(train.class_names().size() == 10);
+  Generator a(5), b(5), c(6);
+  const LabelledImages x = train.render(6, a), y = train.render(6, b), z = train.render(6, c), t = test.render(6, a);
+  CHECK(x.images.shape() == Shape{6, 3, 48, 48});
+  CHECK(x.labels.shape() == Shape{6});
+  for (int64_t label : x.labels.to_vector<int64_t>()) CHECK((label >= 0 && label < 10));
+  auto differ = [](const Tensor& p, const Tensor& q) { return max(abs(p - q)).item(); };
+  CHECK(differ(x.images, y.images) == 0);
+  CHECK(x.labels.to_vector<int64_t>() == y.labels.to_vector<int64_t>());
+  CHECK(differ(x.images, z.images) > 1);
+  CHECK(t.images.shape() == Shape{6, 3, 48, 48});
+  // Normalised as the detector's input (ImageNet mean and std): values well beyond [0, 1].
+  CHECK(-max(-x.images).item() < -0.5);
+  CHECK(max(x.images).item() > 1.0);
+  CHECK_THROWS_WITH(FashionItemRenderer(16), "FashionItemRenderer: 16 px images (need at least 32)");
+}
+
 TEST_CASE("loader: every image once per epoch, reproducible order and flips, boxes follow the image") {
   TempDir dir("loader");
   Dataset data = generate_shapes({dir.path.string(), 12, 5});

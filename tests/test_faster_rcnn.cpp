@@ -19,6 +19,7 @@
 #include "detection/evaluate.h"
 #include "detection/trainer.h"
 #include "layers/safetensors.h"
+#include "models/pretrain.h"
 #include "ops/ops.h"
 #include "tests/files.h"
 
@@ -99,6 +100,38 @@ TEST_CASE("configs: overrides, and errors that name the key and the file") {
   CHECK(error_of([] { parse_config("rcnn:\n  fg_iou: 0.3\n  bg_iou_lo: 0.4\n", "x.yaml"); }) ==
         "x.yaml: rcnn.bg_iou_lo is above rcnn.fg_iou");
   CHECK(error_of([] { load_config("configs/no_such.yaml"); }) == "cannot read the config configs/no_such.yaml");
+}
+
+TEST_CASE("pretrain_classifier: a backbone learns to classify, and its weights load into the detector by name") {
+  // Two classes a TinyNet can tell apart in a few steps: images brighter or darker than the mean.
+  Generator data_gen(3);
+  auto batch = [](int64_t n, Generator& g) {
+    const Tensor labels = (rand({n}, g) * 2).to(kInt64);  // 0 or 1
+    const Tensor sign = labels.to(kFloat32) * 2 - 1;
+    return models::ClassifierBatch{reshape(sign, {n, 1, 1, 1}) + randn({n, 3, 32, 32}, g) * 0.5, labels};
+  };
+  const DetectorConfig config = load_config("configs/fashion_tiny.yaml", {"backbone.weights=\"\""});  // stride 8
+  Generator gen(1);
+  const auto backbone = build_backbone(config.backbone, gen);
+  models::PretrainOptions o;
+  o.steps = 40;
+  o.warmup_steps = 5;
+  o.progress = false;
+  const models::ClassifierBatch held_out = batch(64, data_gen);
+  const models::PretrainResult r =
+      models::pretrain_classifier(*backbone, 2, [&](Generator& g) { return batch(16, g); }, held_out, o, gen);
+  CHECK(r.accuracy > 0.95);
+  CHECK(r.loss < 0.3);  // from ln 2 = 0.69
+  TempDir dir("pretrain");
+  const std::string file = (dir.path / "backbone.safetensors").string();
+  save_safetensors(file, backbone->named_parameters());
+  Generator other(2);
+  FasterRcnn model(load_config("configs/fashion_tiny.yaml", {"backbone.weights=" + file}), 10, other);
+  std::map<std::string, Tensor> loaded;
+  for (const auto& [name, t] : model.backbone->named_parameters()) loaded.emplace(name, t);
+  REQUIRE(loaded.size() == 8);
+  for (const auto& [name, t] : backbone->named_parameters())
+    CHECK_MESSAGE(max(abs(loaded.at(name) - t)).item() == 0, name);
 }
 
 TEST_CASE("FasterRcnn: torchvision's parameter names, a backbone whose stride the anchors must match, stride 8 for tiny and vgg16") {
@@ -416,9 +449,15 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
   CHECK(boxes["width"] == 128);
   CHECK(boxes["detections"].is_array());
   auto [command_typo, command_typo_status] = run("trian --data " + dir / "shapes");
-  CHECK(command_typo == "rcnn: error: unknown command 'trian' (did you mean 'train'?); the commands are data, train, eval, predict, "
-                "serve (rcnn --help)\n");
+  CHECK(command_typo == "rcnn: error: unknown command 'trian' (did you mean 'train'?); the commands are data, pretrain, train, eval, "
+                "predict, serve (rcnn --help)\n");
   CHECK(command_typo_status == 2);
+  // rcnn pretrain: a few steps write the weights a config's backbone.weights names.
+  auto [pretrained, pretrained_status] = run("pretrain --config configs/fashion_tiny.yaml --out " + dir / "backbone.safetensors" +
+                                             " --steps 3 --batch 4 --size 32 --held-out 10");
+  CHECK(pretrained_status == 0);
+  CHECK(pretrained.find("tiny backbone pretrained in 3 steps: loss ") != std::string::npos);
+  CHECK(load_safetensors(dir / "backbone.safetensors").size() == 8);  // TinyNet's 4 convolutions
   auto [help, help_status] = run("eval --help");
   CHECK(help.find("--split TEXT=test") != std::string::npos);  // --help shows the defaults
   auto [resumed, resume_status] = run("train --data " + dir / "shapes" + " --out " + dir / "elsewhere --resume");
