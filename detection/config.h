@@ -26,8 +26,8 @@ struct InputConfig {
 struct BackboneConfig {
   std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 | resnet50_c4 (models/)
   int64_t width_divisor = 1;   // vgg16: every layer's channels divided by this (small test networks)
-  int64_t stride = 0;          // 0: the backbone's own (32 for mobilenet_v2, 16 for the others); tiny also
-                               // takes 8 (its last pool left out)
+  int64_t stride = 0;          // 0: the backbone's own (32 for mobilenet_v2, 16 for the others); tiny and
+                               // vgg16 also take 8 (their last pool before the map left out)
   int64_t frozen_convs = 4;    // the first convolutions get no gradient (the paper: VGG16's conv1-conv2;
                                // torchvision: MobileNetV2's features[0:4], 9 convolutions)
   std::string weights;         // optional safetensors file with the backbone's weights (torchvision names)

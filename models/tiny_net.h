@@ -1,9 +1,10 @@
 #pragma once
 // TinyNet: four blocks of conv 3x3 (padding 1) + ReLU + 2x2 max-pool, 3 -> 32 -> 64 -> 128 -> 256
 // channels, stride 16 (its convolutions named body.0, body.3, body.6, body.9, as a torchvision
-// Sequential names them). Stride 8 leaves out the last pool: the same weights and the same
-// convolutions, a feature map four times as large, for objects only a few stride-16 cells wide. Exactly the backbone of bench/peer_detector.py, so the detector's speed is
+// Sequential names them). Exactly the backbone of bench/peer_detector.py, so the detector's speed is
 // compared like for like; small enough to train a detector from scratch on a CPU in minutes.
+// Stride 8 leaves out the last pool: the same weights and convolutions, a feature map four times as
+// large, for objects only a few stride-16 cells wide.
 #include <memory>
 
 #include "core/rng.h"
