@@ -129,12 +129,17 @@ test: deps
 	@$(MAKE) --no-print-directory tests chapters tools
 	$(TEST_BIN)
 
-# The detector, end to end on the CPU (README): a data set generated in VOC layout, training (resumed
+# The detector, end to end on the CPU (README): a data set generated in VOC layout (again where the
+# folder holds another number of images, as an older demo's may), training (resumed
 # where an earlier run stopped), drawn detections on test images, and the VOC evaluation, whose last
 # line is `mAP@0.5: ...`. $(call run_demo,DATA SET,CONFIG,IMAGES).
 define run_demo
 	+@$(MAKE) --no-print-directory tools
-	@test -f data/$(1)/classes.txt || $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(3)
+	@n=$$(cat data/$(1)/ImageSets/Main/trainval.txt data/$(1)/ImageSets/Main/test.txt 2>/dev/null | wc -l); \
+	if [ "$$n" != $(3) ]; then \
+	  if [ "$$n" != 0 ]; then echo "data/$(1) holds $$n images, this demo's $(3) are generated in their place"; fi; \
+	  rm -rf data/$(1) && $(BUILD)/bin/rcnn data $(1) --out data/$(1) --images $(3); \
+	fi
 	$(BUILD)/bin/rcnn train --config configs/$(2).yaml --data data/$(1) --out runs/$(2) $$(test -f runs/$(2)/checkpoint.safetensors && echo --resume)
 	$(BUILD)/bin/rcnn predict --checkpoint runs/$(2) --out runs/$(2)/predictions \
 	  $$(head -8 data/$(1)/ImageSets/Main/test.txt | sed 's|.*|data/$(1)/JPEGImages/&.jpg|') > /dev/null

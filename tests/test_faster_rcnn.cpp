@@ -308,7 +308,11 @@ TEST_CASE("training: the losses fall, and eval and predict use only the checkpoi
 TEST_CASE("training: an interrupted run resumed reproduces the uninterrupted one bit for bit") {
   TempDir dir("train_resume");
   generate_shapes({dir / "shapes", 5, 1, 128});  // 4 training images: the resumed run crosses an epoch
-  const DetectorConfig config = small_config();
+  // Both runs start from a pretrained file, which is gone when the run resumes (the checkpoint holds it).
+  const std::string pretrained = dir / "backbone.safetensors";
+  Generator init(5);
+  save_safetensors(pretrained, FasterRcnn(small_config(), 3, init).backbone->named_parameters());
+  const DetectorConfig config = small_config({"backbone.weights=" + pretrained});
   train_detector(train_options(config, dir / "shapes", dir / "straight"));
 
   TrainOptions o = train_options(config, dir / "shapes", dir / "resumed");
@@ -323,6 +327,7 @@ TEST_CASE("training: an interrupted run resumed reproduces the uninterrupted one
   o.on_iteration = nullptr;
   CHECK(error_of([&] { train_detector(o); }).find("already holds a run") != std::string::npos);  // nothing overwritten
   o.resume = true;
+  fs::remove(pretrained);
   const TrainResult finished = train_detector(o);
   CHECK(finished.iterations == 6);
 
@@ -337,9 +342,9 @@ TEST_CASE("training: an interrupted run resumed reproduces the uninterrupted one
   }
 
   // Resuming with another config is refused, naming what differs; a longer schedule is allowed.
-  o.config = small_config({"rpn.nms_threshold=0.6"});
+  o.config = small_config({"backbone.weights=" + pretrained, "rpn.nms_threshold=0.6"});
   CHECK(error_of([&] { train_detector(o); }).find("rpn.nms_threshold: 0.7 vs 0.6") != std::string::npos);
-  o.config = small_config({"train.iterations=7"});
+  o.config = small_config({"backbone.weights=" + pretrained, "train.iterations=7"});
   CHECK(train_detector(o).iterations == 7);
 }
 
