@@ -34,15 +34,17 @@ DetectorInfo read_detector_info(const std::string& path) {
   return info;
 }
 
+DetectorConfig config_for_checkpoint(DetectorConfig config) {
+  config.backbone.weights.clear();
+  return config;
+}
+
 LoadedDetector load_detector(const std::string& path, Device device) {
   LoadedDetector d;
   d.info = read_detector_info(path);
   d.gen = std::make_unique<Generator>(static_cast<uint64_t>(d.info.config.train.seed));
-  // The checkpoint holds every weight: the pretrained file the config started from is not read again
-  // (and need not exist where the detector is used).
-  DetectorConfig config = d.info.config;
-  config.backbone.weights.clear();
-  d.model = std::make_unique<FasterRcnn>(config, static_cast<int64_t>(d.info.classes.size()), *d.gen);
+  const int64_t classes = static_cast<int64_t>(d.info.classes.size());
+  d.model = std::make_unique<FasterRcnn>(config_for_checkpoint(d.info.config), classes, *d.gen);
   load_checkpoint_model(checkpoint_path(path), *d.model);
   d.model->to(device);
   d.model->eval();

@@ -23,6 +23,9 @@ Metadata detector_metadata(const DetectorInfo& info);
 // `path`: the checkpoint file, or a run folder holding checkpoint.safetensors.
 std::string checkpoint_path(const std::string& path);
 DetectorInfo read_detector_info(const std::string& path);
+// The config a model is built from before a checkpoint fills it: the checkpoint holds every weight,
+// so the pretrained file the config started from is not read again (and need not exist any more).
+DetectorConfig config_for_checkpoint(DetectorConfig config);
 
 struct LoadedDetector {
   DetectorInfo info;

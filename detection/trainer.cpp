@@ -217,10 +217,7 @@ TrainResult train_detector(const TrainOptions& options) {
   check_same_run(world, config, data, options.split);
 
   Generator gen(static_cast<uint64_t>(solver.seed));
-  // A resumed run's checkpoint holds every weight: the pretrained file is not read again (it may be gone).
-  DetectorConfig built = config;
-  if (options.resume) built.backbone.weights.clear();
-  FasterRcnn model(built, static_cast<int64_t>(data.classes.size()), gen);
+  FasterRcnn model(options.resume ? config_for_checkpoint(config) : config, static_cast<int64_t>(data.classes.size()), gen);
   model.to(options.device);
   model.train();
   const double bias_decay = solver.bias_weight_decay ? solver.weight_decay : 0;
