@@ -3,9 +3,13 @@
 // backward, SGD) and its parts, the median inference per image and its stages, and the peak RSS of a
 // training process and of an inference process (each phase runs in its own child process, as the
 // peer's do). Data as the peer makes it: uniform random 256 x 256 images with 1-4 random boxes.
-// Prints a table and writes bench/results_detector.json. On a GPU (--device cuda) the stages are
-// synchronised one by one, so their times add up to the step's.
-//   bench_detector [--config configs/tv_tiny_peer.yaml] [--device cpu|cuda] [--threads 2] [--peer FILE] [--out FILE]
+// Prints a table and writes bench/results_detector.json. On a GPU (--device cuda): a step and an
+// inference are timed end to end first, the device synchronised once at their end (as the peer does),
+// and counted: how often the host waited for the device inside one (cuda::host_waits), and the peak of
+// device memory (the caching allocator's, beside torch.cuda.max_memory_allocated); then the stages
+// are timed again, synchronised one by one, so that their times add up.
+//   bench_detector [--config configs/tv_tiny_peer.yaml] [--device cpu|cuda] [--batch 1] [--threads 2]
+//                  [--peer FILE] [--out FILE]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -85,7 +89,25 @@ json medians(const std::map<std::string, std::vector<double>>& stages) {
   return out;
 }
 
-json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps, Device device) {
+// The device's share of a phase: how often the host waited for it per step or image, and its peak
+// memory (0 on the CPU).
+struct DeviceCounts {
+  explicit DeviceCounts(bool gpu) : gpu(gpu) {}
+  bool gpu;
+  int64_t waits = 0;
+  std::vector<double> per_item;
+  void begin() { waits = cuda::host_waits(); }
+  void end() {
+    per_item.push_back(static_cast<double>(cuda::host_waits() - waits));  // before the closing synchronize
+    if (gpu) cuda::synchronize();
+  }
+  json summary() const {
+    return {{"host_waits", per_item.empty() ? 0.0 : median(per_item)},
+            {"peak_device_mib", static_cast<double>(cuda::peak_bytes_in_use()) / (1 << 20)}};
+  }
+};
+
+json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps, int64_t batch, Device device) {
   Generator gen(0);
   FasterRcnn model(c, classes, gen);
   model.to(device);
@@ -94,32 +116,51 @@ json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps
   optim::SGD sgd(optim::weight_and_bias_groups(model, o.weight_decay, o.bias_lr_factor, o.bias_weight_decay ? o.weight_decay : 0),
                  {o.lr, o.momentum, 0});
   const double rss_model = peak_rss_mib();
-  std::map<std::string, std::vector<double>> stages, timed;
+  const std::vector<Sample> data = make_data(c, (warmup + steps) * batch, classes, 1);
+  auto step = [&](int i) {
+    sgd.zero_grad();
+    const DetectorLosses l = model.losses(std::vector<Sample>(data.begin() + i * batch, data.begin() + (i + 1) * batch), gen);
+    l.total.backward();
+    sgd.step();
+  };
+  // End to end, the device synchronised once at the end of each step.
+  std::vector<double> step_s;
+  DeviceCounts counts{device.is_cuda()};
+  for (int i = 0; i < warmup + steps; ++i) {
+    const double t0 = now_s();
+    if (i == warmup) cuda::reset_peak_memory();
+    counts.begin();
+    step(i);
+    counts.end();
+    if (i >= warmup) step_s.push_back(now_s() - t0);
+  }
+  counts.per_item.erase(counts.per_item.begin(), counts.per_item.begin() + warmup);
+  // Stage by stage, over the same images again.
+  std::map<std::string, std::vector<double>> stages;
   StageClock clock{device.is_cuda()};
   model.after_stage = [&](const char* name) { clock.mark(std::string("forward: ") + name); };
-  int iteration = 0;
-  for (const Sample& s : make_data(c, warmup + steps, classes, 1)) {
-    clock.stages = iteration++ < warmup ? nullptr : &stages;
+  for (int i = 0; i < warmup + steps; ++i) {
+    clock.stages = i < warmup ? nullptr : &stages;
     clock.start();
-    const double t0 = clock.last;
     sgd.zero_grad();
-    const DetectorLosses l = model.losses(s, gen);
+    const DetectorLosses l = model.losses(std::vector<Sample>(data.begin() + i * batch, data.begin() + (i + 1) * batch), gen);
     clock.mark("forward: losses");
     l.total.backward();
     clock.mark("backward");
     sgd.step();
     clock.mark("optimizer step");
-    if (clock.stages) timed["step"].push_back(clock.last - t0);
   }
   double forward = 0;
   for (const auto& [name, v] : stages)
     if (name.rfind("forward", 0) == 0) forward += median(v);
-  const std::vector<double>& step = timed["step"];
-  const double mean = step.empty() ? 0 : std::accumulate(step.begin(), step.end(), 0.0) / static_cast<double>(step.size());
-  return {{"step_s", median(step)}, {"step_mean_s", mean}, {"step_max_s", step.empty() ? 0 : *std::max_element(step.begin(), step.end())},
-          {"forward_s", forward}, {"backward_s", median(stages["backward"])},
-          {"opt_step_s", median(stages["optimizer step"])}, {"stage_s", medians(stages)},
-          {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
+  const double mean = step_s.empty() ? 0 : std::accumulate(step_s.begin(), step_s.end(), 0.0) / static_cast<double>(step_s.size());
+  json out = {{"batch", batch}, {"step_s", median(step_s)}, {"step_mean_s", mean},
+              {"step_max_s", step_s.empty() ? 0 : *std::max_element(step_s.begin(), step_s.end())},
+              {"forward_s", forward}, {"backward_s", median(stages["backward"])},
+              {"opt_step_s", median(stages["optimizer step"])}, {"stage_s", medians(stages)},
+              {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
+  out.update(counts.summary());
+  return out;
 }
 
 json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int images, Device device) {
@@ -130,11 +171,16 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
   const double rss_model = peak_rss_mib();
   const std::vector<Sample> data = make_data(c, warmup + images, classes, 2);
   std::vector<double> total;
+  DeviceCounts counts{device.is_cuda()};
   for (size_t i = 0; i < data.size(); ++i) {  // end to end, no synchronisation but the results' copy
     const double t0 = now_s();
+    if (static_cast<int>(i) == warmup) cuda::reset_peak_memory();
+    counts.begin();
     model.detect(data[i]);
+    counts.end();
     if (static_cast<int>(i) >= warmup) total.push_back(now_s() - t0);
   }
+  counts.per_item.erase(counts.per_item.begin(), counts.per_item.begin() + warmup);
   std::map<std::string, std::vector<double>> stages;  // then stage by stage, as the peer breaks its model down
   StageClock clock{device.is_cuda()};
   model.after_stage = [&](const char* name) { clock.mark(name); };
@@ -143,8 +189,10 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
     clock.start();
     model.detect(data[i]);
   }
-  return {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"peak_rss_after_model_mib", rss_model},
-          {"peak_rss_mib", peak_rss_mib()}};
+  json out = {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"peak_rss_after_model_mib", rss_model},
+              {"peak_rss_mib", peak_rss_mib()}};
+  out.update(counts.summary());
+  return out;
 }
 
 // The stages, named alike on both sides (bench/peer_detector.py times torchvision's model stage by stage).
@@ -155,12 +203,13 @@ const char* const kStages[] = {"backbone", "rpn_head", "proposals", "roi_pool", 
 int main(int argc, char** argv) try {
   CLI::App app{"rcnn.cpp's Faster R-CNN beside torchvision's"};
   int threads = 2, warmup = 5, steps = 30;
-  int64_t classes = 3;
+  int64_t classes = 3, batch = 1;
   std::string config_path = "configs/tv_tiny_peer.yaml", phase, peer_path, out_path = "bench/results_detector.json";
   std::string device_name = "cpu";
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--config", config_path, "the detector's settings (the peer's: configs/tv_tiny_peer.yaml)");
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
+  app.add_option("--batch", batch, "images per training step (one backbone call; the peer batches alike)")->check(CLI::Range(1, 64));
   app.add_option("--classes", classes, "object classes (the peer: 3 for TinyNet, 20 for VGG16)");
   app.add_option("--warmup", warmup, "untimed iterations first");
   app.add_option("--steps", steps, "timed training steps and inference images");
@@ -174,7 +223,7 @@ int main(int argc, char** argv) try {
   const Device device = device_name == "cuda" ? Device::cuda() : kCPU;
   check(!device.is_cuda() || cuda::available(), "bench_detector --device cuda: no CUDA device");
   if (!phase.empty()) {
-    const json r = phase == "train" ? phase_train(config, classes, warmup, steps, device)
+    const json r = phase == "train" ? phase_train(config, classes, warmup, steps, batch, device)
                                     : phase_infer(config, classes, warmup, steps, device);
     std::printf("JSON:%s\n", r.dump().c_str());
     return 0;
@@ -183,7 +232,7 @@ int main(int argc, char** argv) try {
   for (const std::string p : {"train", "infer"}) {
     const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path, " --device ",
                                                device_name, " --threads ", threads, " --classes ", classes, " --warmup ", warmup,
-                                               " --steps ", steps);
+                                               " --steps ", steps, " --batch ", batch);
     FILE* child = popen(command.c_str(), "r");
     check(child != nullptr, "bench_detector: cannot run ", command);
     std::string out;
@@ -200,8 +249,9 @@ int main(int argc, char** argv) try {
   const json& pt = peer.value("train", json::object());
   const json& pi = peer.value("infer", json::object());
   json rows = json::array();
-  std::printf("Faster R-CNN, %s, %s, %d threads, median of %d (after %d warm-up)\n%-34s %10s %10s %7s\n",
-              config_path.c_str(), device.is_cuda() ? cuda::device_name(0).c_str() : "cpu", threads, steps, warmup, "", "ours",
+  const std::string device_label = device.is_cuda() ? cuda::device_name(0) : "cpu";
+  std::printf("Faster R-CNN, %s, %s, %d threads, batch %lld, median of %d (after %d warm-up)\n%-34s %10s %10s %7s\n",
+              config_path.c_str(), device_label.c_str(), threads, static_cast<long long>(batch), steps, warmup, "", "ours",
               "peer", "ratio");
   auto add = [&](const std::string& name, double ours_value, const json& peer_value, const char* unit, double scale) {
     const double theirs = peer_value.is_number() ? peer_value.get<double>() : -1;
@@ -227,13 +277,23 @@ int main(int argc, char** argv) try {
     if (tr["stage_s"].contains(std::string("forward: ") + name))
       add(std::string("    ") + name, tr["stage_s"][std::string("forward: ") + name], json(), "ms", 1e3);
   add("peak RSS, training process", tr["peak_rss_mib"], pt.value("peak_rss_mib", json()), "MiB", 1);
+  if (device.is_cuda()) {
+    add("peak GPU memory, training", tr["peak_device_mib"], pt.value("peak_device_mib", json()), "MiB", 1);
+    add("host waits per step", tr["host_waits"], pt.value("host_waits", json()), "", 1);
+  }
   const json& in = ours["infer"];
   add("inference per image", in["infer_s"], peer_median(pi, "infer_s"), "ms", 1e3);
   const json peer_stages = pi.value("stage_s", json::object());
   for (const std::string name : kStages)
     add("  " + name, in["stage_s"].value(name, 0.0), peer_median(peer_stages, name), "ms", 1e3);
   add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
-  std::ofstream(out_path) << json{{"config", config_path}, {"threads", threads}, {"rows", rows}, {"ours", ours}}.dump(1) << "\n";
+  if (device.is_cuda()) {
+    add("peak GPU memory, inference", in["peak_device_mib"], pi.value("peak_device_mib", json()), "MiB", 1);
+    add("host waits per image", in["host_waits"], pi.value("host_waits", json()), "", 1);
+  }
+  std::ofstream(out_path) << json{{"config", config_path}, {"device", device_label}, {"threads", threads}, {"batch", batch},
+                                  {"rows", rows}, {"ours", ours}, {"peer", peer}}.dump(1)
+                          << "\n";
   std::printf("wrote %s\n", out_path.c_str());
   return 0;
 } catch (const std::exception& e) {

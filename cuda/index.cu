@@ -1,12 +1,11 @@
 // CUDA twins of core/kernels/index.cpp: gather and scatter_add (atomics, since two indices may
-// name the same row), and nonzero (thrust's stream compaction).
-#include <thrust/copy.h>
-#include <thrust/device_ptr.h>
-#include <thrust/execution_policy.h>
+// name the same row), and nonzero (cub's stream compaction).
+#include <cub/device/device_select.cuh>
 #include <thrust/iterator/counting_iterator.h>
 
 #include "core/kernels.h"
 #include "cuda/check.h"
+#include "cuda/thrust_policy.h"
 
 namespace rcnn::cuda {
 
@@ -60,16 +59,25 @@ void scatter_add(IndexMode mode, const Tensor& src, const Tensor& index, Slab s,
 }
 
 template <class T>
-struct NonZero {
-  __host__ __device__ bool operator()(T v) const { return v != T(0); }
+struct NonZeroAt {
+  const T* x;
+  __host__ __device__ bool operator()(int64_t i) const { return x[i] != T(0); }
 };
 
+// The caller (ops/index.cpp) read the count already and sized `out`: cub writes its own count to
+// device memory nobody reads, so, unlike thrust::copy_if, nothing here waits for the device.
 void nonzero(const Tensor& x, const Tensor& out) {
   if (out.numel() == 0) return;
+  CachedTemporaries temporaries;
+  Scratch<int64_t> count(temporaries, 1);
+  const thrust::counting_iterator<int64_t> positions(0);
   RCNN_DISPATCH(x.dtype(), T, {
-    thrust::device_ptr<const T> values(x.data<T>());
-    thrust::copy_if(thrust::device, thrust::counting_iterator<int64_t>(0), thrust::counting_iterator<int64_t>(x.numel()),
-                    values, thrust::device_ptr<int64_t>(out.data<int64_t>()), NonZero<T>{});
+    size_t bytes = 0;
+    RCNN_CUDA_CHECK(cub::DeviceSelect::If(nullptr, bytes, positions, out.data<int64_t>(), count.ptr, x.numel(),
+                                          NonZeroAt<T>{x.data<T>()}));
+    Scratch<char> scratch(temporaries, static_cast<int64_t>(bytes));
+    RCNN_CUDA_CHECK(cub::DeviceSelect::If(scratch.ptr, bytes, positions, out.data<int64_t>(), count.ptr, x.numel(),
+                                          NonZeroAt<T>{x.data<T>()}));
   });
   RCNN_CUDA_CHECK_LAUNCH();
 }

@@ -1,4 +1,5 @@
 // The CUDA runtime: device queries, the caching allocator and copies.
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -77,13 +78,43 @@ void empty_cache() {
   for (int d = 0; d < device_count(); ++d) device_cache(d).empty();
 }
 
-void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
-  cudaMemcpyKind kind = dst_device.is_cuda() ? (src_device.is_cuda() ? cudaMemcpyDeviceToDevice
-                                                                     : cudaMemcpyHostToDevice)
-                                             : cudaMemcpyDeviceToHost;
-  RCNN_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+size_t bytes_in_use() {
+  size_t total = 0;
+  for (int d = 0; d < device_count(); ++d) total += device_cache(d).bytes_in_use();
+  return total;
+}
+size_t peak_bytes_in_use() {
+  size_t total = 0;
+  for (int d = 0; d < device_count(); ++d) total += device_cache(d).peak_bytes_in_use();
+  return total;
+}
+void reset_peak_memory() {
+  for (int d = 0; d < device_count(); ++d) device_cache(d).reset_peak();
 }
 
-void synchronize() { RCNN_CUDA_CHECK(cudaDeviceSynchronize()); }
+namespace {
+std::atomic<int64_t> waits{0};
+}
+
+int64_t host_waits() { return waits.load(); }
+
+// To the device and within it, the copy is queued behind the kernels before it, like a kernel:
+// cudaMemcpyAsync from pageable host memory stages the bytes and returns without waiting for the
+// device (CUDA's "API synchronization behavior"), so the host buffer may go at once. cudaMemcpy would
+// wait for every queued kernel first. To the host, the copy must wait: the caller reads the bytes next.
+void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
+  if (dst_device.is_cuda()) {
+    const cudaMemcpyKind kind = src_device.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice;
+    RCNN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, kind, /*stream=*/0));
+    return;
+  }
+  ++waits;
+  RCNN_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+void synchronize() {
+  ++waits;
+  RCNN_CUDA_CHECK(cudaDeviceSynchronize());
+}
 
 }  // namespace rcnn::cuda

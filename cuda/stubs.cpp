@@ -19,6 +19,10 @@ size_t cached_bytes() { return 0; }
 void empty_cache() {}
 void copy(void*, Device, const void*, Device, size_t) { no_cuda(); }
 void synchronize() {}
+size_t bytes_in_use() { return 0; }
+size_t peak_bytes_in_use() { return 0; }
+void reset_peak_memory() {}
+int64_t host_waits() { return 0; }
 
 // Every kernel of the lists, each raising the same error.
 #pragma GCC diagnostic ignored "-Wunused-parameter"

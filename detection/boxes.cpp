@@ -30,7 +30,7 @@ struct Centred {
 void check_boxes(const char* op, const Tensor& boxes) {
   check_floating(op, boxes);
   check(boxes.dim() == 2 && boxes.size(1) == 4, op, ": boxes must be (N, 4) (x1, y1, x2, y2), got ", describe(boxes));
-  if (boxes.numel() == 0) return;
+  if (boxes.numel() == 0 || !values_checked(boxes)) return;
   NoGradGuard no_grad;
   const Tensor b = boxes.detach();
   const Tensor flipped = lt(column(b, 2), column(b, 0)) + lt(column(b, 3), column(b, 1));
@@ -79,12 +79,14 @@ Tensor clip_boxes(const Tensor& boxes, int64_t height, int64_t width) {
                 1);
 }
 
-Tensor remove_small_boxes(const Tensor& boxes, double min_size) {
-  check_boxes("remove_small_boxes", boxes);
+Tensor boxes_at_least(const Tensor& boxes, double min_size) {
+  check_boxes("boxes_at_least", boxes);
   NoGradGuard no_grad;
   const Tensor w = column(boxes, 2) - column(boxes, 0), h = column(boxes, 3) - column(boxes, 1);
-  return nonzero(ge(w, scalar_like(w, min_size)) * ge(h, scalar_like(h, min_size)));
+  return ge(w, scalar_like(w, min_size)) * ge(h, scalar_like(h, min_size));
 }
+
+Tensor remove_small_boxes(const Tensor& boxes, double min_size) { return nonzero(boxes_at_least(boxes, min_size)); }
 
 Tensor encode_boxes(const Tensor& reference, const Tensor& target, const BoxCoding& c) {
   check_boxes("encode_boxes", reference);

@@ -9,7 +9,8 @@
 namespace rcnn {
 
 // An error naming `op` unless boxes is a floating (N, 4) tensor of finite boxes with x1 <= x2 and
-// y1 <= y2 (a NaN reaching the detector must stop it, not be sorted somewhere).
+// y1 <= y2 (a NaN reaching the detector must stop it, not be sorted somewhere); the values are not read
+// on a GPU where a TrustedGpuValues lives (ops/checks.h).
 void check_boxes(const char* op, const Tensor& boxes);
 
 Tensor box_area(const Tensor& boxes);  // (N): (x2 - x1)(y2 - y1)
@@ -21,7 +22,9 @@ Tensor box_iou(const Tensor& a, const Tensor& b);
 Tensor boxes_inside(const Tensor& boxes, int64_t height, int64_t width, double border = 0);
 // Each box cut to the image [0, width] x [0, height].
 Tensor clip_boxes(const Tensor& boxes, int64_t height, int64_t width);
-// int64 indices of the boxes at least min_size wide and high (the RPN drops smaller proposals).
+// 1 for the boxes at least min_size wide and high, 0 for the others ((N) in the boxes' dtype), and
+// their int64 indices (the RPN drops smaller proposals).
+Tensor boxes_at_least(const Tensor& boxes, double min_size);
 Tensor remove_small_boxes(const Tensor& boxes, double min_size);
 
 // Box coding (Girshick et al., R-CNN appendix C; Faster R-CNN eq. 2): a target box relative to a

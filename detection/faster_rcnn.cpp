@@ -13,6 +13,7 @@
 #include "models/resnet.h"
 #include "models/tiny_net.h"
 #include "models/vgg16.h"
+#include "ops/checks.h"
 #include "ops/ops.h"
 
 namespace rcnn {
@@ -145,11 +146,15 @@ Tensor batch_images(const std::vector<Sample>& batch, int64_t stride) {
 }
 
 // The objects training learns from: difficult ones are left out, as in py-faster-rcnn (neither object
-// nor background).
+// nor background). Their values are checked here, on the host, so that the step's box ops need not
+// read them back from a GPU (TrustedGpuValues).
 std::pair<Tensor, Tensor> training_truth(const Sample& sample, Device device) {
   std::vector<Box> boxes;
   std::vector<int64_t> labels;
   for (size_t i = 0; i < sample.boxes.size(); ++i) {
+    const Box& b = sample.boxes[i];
+    check(std::isfinite(b.x1 + b.y1 + b.x2 + b.y2) && b.x1 <= b.x2 && b.y1 <= b.y2, "FasterRcnn::losses: sample ",
+          sample.id, ": box ", i, " (", b.x1, ", ", b.y1, ", ", b.x2, ", ", b.y2, ") is not finite or is inverted");
     if (i < sample.difficult.size() && sample.difficult[i]) continue;
     boxes.push_back(sample.boxes[i]);
     labels.push_back(sample.labels[i]);
@@ -168,6 +173,7 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
     check(s.error.empty(), "FasterRcnn::losses: sample ", s.id, " could not be loaded: ", s.error);
   const Device device = this->device();
   const size_t B = batch.size();
+  const TrustedGpuValues trusted;
   const Tensor features = backbone->forward(batch_images(batch, backbone->stride).to(device));
   stage("backbone");
   const Tensor anchors = grid_anchors(config.anchors, features.size(2), features.size(3), device);
@@ -242,12 +248,14 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
 
 Proposals FasterRcnn::proposals(const Sample& sample) {
   NoGradGuard no_grad;
+  const TrustedGpuValues trusted;
   return propose_regions(sample.image.to(device()), config.rpn.test).proposals;
 }
 
 std::vector<Detection> FasterRcnn::detect(const Sample& sample) {
   check(sample.error.empty(), "FasterRcnn::detect: sample ", sample.id, " could not be loaded: ", sample.error);
   NoGradGuard no_grad;
+  const TrustedGpuValues trusted;
   const Tensor image = sample.image.to(device());
   const int64_t H = image.size(1), W = image.size(2);
   const Proposed p = propose_regions(image, config.rpn.test);

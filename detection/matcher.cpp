@@ -35,8 +35,10 @@ BalancedSample sample_balanced(const Tensor& matches, int64_t batch_size, double
   check_index("sample_balanced", matches);
   check(batch_size >= 0 && positive_fraction >= 0 && positive_fraction <= 1, "sample_balanced: batch_size ",
         batch_size, " and positive_fraction ", positive_fraction, " must be >= 0 and in [0, 1]");
-  const Tensor positive = nonzero(ge(matches, scalar_like(matches, 0)));
-  const Tensor negative = nonzero(eq(matches, scalar_like(matches, kBackground)));
+  const Tensor is_positive = ge(matches, scalar_like(matches, 0)), is_negative = eq(matches, scalar_like(matches, kBackground));
+  // Both counts in one read (on a GPU, one wait instead of two).
+  const std::vector<int64_t> counts = stack({sum(is_positive), sum(is_negative)}, 0).to(kInt64).cpu().to_vector<int64_t>();
+  const Tensor positive = nonzero(is_positive, counts[0]), negative = nonzero(is_negative, counts[1]);
   const int64_t n_pos = std::min(positive.numel(), static_cast<int64_t>(batch_size * positive_fraction));
   const int64_t n_neg = std::min(negative.numel(), batch_size - n_pos);
   auto draw = [&](const Tensor& from, int64_t k) {

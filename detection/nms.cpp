@@ -13,13 +13,17 @@ Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
   check_same_kind("nms", boxes, scores);
   check(scores.dim() == 1 && scores.size(0) == boxes.size(0), "nms: scores ", describe(scores), " must be (N) for ",
         describe(boxes));
-  check(iou_threshold >= 0 && iou_threshold <= 1, "nms: iou_threshold ", iou_threshold, " is not in [0, 1]");
   NoGradGuard no_grad;  // indices: nothing to differentiate
   const Tensor order = sort(scores.detach(), 0, /*descending=*/true).indices;
-  const Tensor sorted = index_select_in_range(boxes.detach(), 0, order);
+  return index_select_in_range(order, 0, nonzero(nms_sorted(index_select_in_range(boxes.detach(), 0, order), iou_threshold)));
+}
+
+Tensor nms_sorted(const Tensor& boxes, double iou_threshold) {
+  check_boxes("nms_sorted", boxes);
+  check(iou_threshold >= 0 && iou_threshold <= 1, "nms: iou_threshold ", iou_threshold, " is not in [0, 1]");
   Tensor keep = Tensor::empty({boxes.size(0)}, {kInt64, boxes.device()});
-  if (boxes.size(0) > 0) RCNN_KERNEL(boxes.device(), nms_keep, sorted, iou_threshold, keep);
-  return index_select_in_range(order, 0, nonzero(keep));
+  if (boxes.size(0) > 0) RCNN_KERNEL(boxes.device(), nms_keep, boxes.detach(), iou_threshold, keep);
+  return keep;
 }
 
 Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels, double iou_threshold) {

@@ -32,17 +32,20 @@ std::vector<Detection> postprocess(const RcnnHead::Outputs& out, const Tensor& r
   scores = index_select_in_range(scores, 0, confident);
   labels = index_select_in_range(labels, 0, confident);
   const Tensor keep = batched_nms(boxes, scores, labels, o.nms_threshold);  // decreasing score
-  const std::vector<float> b = index_select_in_range(boxes, 0, keep).cpu().to_vector<float>();
-  const std::vector<double> s = index_select_in_range(scores, 0, keep).cpu().to(kFloat64).to_vector<double>();
-  const std::vector<int64_t> l = index_select_in_range(labels, 0, keep).cpu().to_vector<int64_t>();
+  // The kept rows (x1, y1, x2, y2, score, label) in one float64 copy to the host (one wait for a GPU);
+  // float32 values and small integer labels are exact in float64.
+  const Tensor kept = index_select_in_range(
+      concat({boxes.to(kFloat64), unsqueeze(scores.to(kFloat64), 1), unsqueeze(labels.to(kFloat64), 1)}, 1), 0, keep);
+  const std::vector<double> rows = kept.cpu().to_vector<double>();
   std::vector<Detection> detections;
   std::vector<int64_t> per_class(N, 0);
-  for (size_t i = 0; i < l.size(); ++i) {
+  for (int64_t i = 0; i < kept.size(0); ++i) {
+    const double* r = rows.data() + 6 * i;
+    const auto label = static_cast<int64_t>(r[5]);
     if (o.max_per_image > 0 && static_cast<int64_t>(detections.size()) == o.max_per_image) break;
-    if (o.max_per_class > 0 && per_class[l[i]] == o.max_per_class) continue;
-    ++per_class[l[i]];
-    detections.push_back({image_id, l[i], s[i], {b[4 * i] / scale, b[4 * i + 1] / scale, b[4 * i + 2] / scale,
-                                                 b[4 * i + 3] / scale}});
+    if (o.max_per_class > 0 && per_class[label] == o.max_per_class) continue;
+    ++per_class[label];
+    detections.push_back({image_id, label, r[4], {r[0] / scale, r[1] / scale, r[2] / scale, r[3] / scale}});
   }
   return detections;
 }

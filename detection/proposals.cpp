@@ -1,6 +1,7 @@
 #include "detection/proposals.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "autograd/grad_mode.h"
 #include "detection/nms.h"
@@ -19,17 +20,21 @@ Proposals propose(const Tensor& anchors, const Tensor& objectness, const Tensor&
         o.pre_nms_top_n, ", post_nms_top_n ", o.post_nms_top_n, " and min_size ", o.min_size,
         " must be positive");
   NoGradGuard no_grad;
-  Tensor boxes = clip_boxes(decode_boxes(anchors.detach(), deltas.detach(), coding), image_h, image_w);
-  Tensor scores = objectness.detach();
-  const Tensor big_enough = remove_small_boxes(boxes, o.min_size);
-  boxes = index_select_in_range(boxes, 0, big_enough);
-  scores = index_select_in_range(scores, 0, big_enough);
-  // Indices below come from our own kernels (nonzero, topk, nms): no range checks, no host copies.
+  const Tensor boxes = clip_boxes(decode_boxes(anchors.detach(), deltas.detach(), coding), image_h, image_w);
+  // Small boxes are not cut out here, which would need their number on the host (the host waiting for
+  // the GPU): they score -inf, so top-k ranks them after every other box, and they are left out of the
+  // kept list below. The same boxes survive as if they had been removed first, as long as no score is
+  // -inf itself (the detector checks its RPN's outputs are finite).
+  const Tensor big_enough = boxes_at_least(boxes, o.min_size);
+  const double inf = std::numeric_limits<double>::infinity();
+  const Tensor scores = where(big_enough, objectness.detach(), scalar_like(objectness, -inf));
   const ValuesIndices top = topk(scores, std::min(o.pre_nms_top_n, scores.size(0)));  // stable: ties keep order
-  boxes = index_select_in_range(boxes, 0, top.indices);
-  const Tensor keep = nms(boxes, top.values, o.nms_threshold);
+  const Tensor top_boxes = index_select_in_range(boxes, 0, top.indices);
+  const Tensor kept = nms_sorted(top_boxes, o.nms_threshold) * index_select_in_range(big_enough, 0, top.indices).to(kInt64);
+  // The one count the host reads: how many proposals there are.
+  const Tensor keep = nonzero(kept);
   const Tensor best = narrow(keep, 0, 0, std::min(o.post_nms_top_n, keep.size(0)));
-  return {index_select_in_range(boxes, 0, best), index_select_in_range(top.values, 0, best)};
+  return {index_select_in_range(top_boxes, 0, best), index_select_in_range(top.values, 0, best)};
 }
 
 }  // namespace rcnn

@@ -18,9 +18,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& c
         describe(logits), " must be (N, C) and target ", describe(target), " (N)");
   check(target.device() == logits.device(), "cross_entropy: logits and target are on different devices");
   const int64_t C = logits.size(1);
-  for (int64_t t : target.to_vector<int64_t>())
-    check(t == kIgnoreLabel || (t >= 0 && t < C), "cross_entropy: target ", t, " is not a class in [0, ", C,
-          ") nor the ignore label ", kIgnoreLabel);
+  if (values_checked(target))
+    for (int64_t t : target.to_vector<int64_t>())
+      check(t == kIgnoreLabel || (t >= 0 && t < C), "cross_entropy: target ", t, " is not a class in [0, ", C,
+            ") nor the ignore label ", kIgnoreLabel);
   Tensor counted = ne(target, scalar_like(target, kIgnoreLabel));  // int64 1/0
   Tensor safe_target = target * counted;                           // ignored -> class 0, weight 0 below
   Tensor weight = counted.to(logits.dtype());

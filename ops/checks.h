@@ -28,7 +28,25 @@ inline void check_index(const char* op, const Tensor& index) {
   check(index.dtype() == kInt64, op, ": indices must be int64, got ", describe(index));
 }
 
-// Every index in [0, n); copies GPU indices to the host to look.
+// While one lives, on this thread, checks that would copy a GPU tensor's values to the host (index
+// ranges, class labels, box coordinates) are skipped: each copy makes the host wait for the device.
+// Shapes, dtypes and devices are still checked, and CPU tensors are checked as always. The detector's
+// steps hold one: their indices come from its own kernels (nonzero, sort, argmax), their boxes from
+// anchors and its RPN (checked finite once), their ground truth was checked on the host.
+class TrustedGpuValues {
+ public:
+  TrustedGpuValues();
+  ~TrustedGpuValues();
+  TrustedGpuValues(const TrustedGpuValues&) = delete;
+  TrustedGpuValues& operator=(const TrustedGpuValues&) = delete;
+
+ private:
+  bool outer_;
+};
+// Whether t's values are checked: on the CPU always, on a GPU unless a TrustedGpuValues lives.
+bool values_checked(const Tensor& t);
+
+// Every index in [0, n) (where values_checked); copies GPU indices to the host to look.
 void check_index_range(const char* op, const Tensor& index, int64_t n);
 
 }  // namespace rcnn

@@ -12,15 +12,6 @@ namespace rcnn {
 
 using Grads = std::vector<Tensor>;
 
-// On the CPU the indices are read where they are (max and sort gather on every call); GPU indices
-// are copied to the host first.
-void check_index_range(const char* op, const Tensor& index, int64_t n) {
-  const Tensor host = index.is_cuda() ? index.cpu() : index;
-  const int64_t* p = host.data<int64_t>();
-  for (int64_t k = 0; k < host.numel(); ++k)
-    check(p[k] >= 0 && p[k] < n, op, ": index ", p[k], " is out of range for a dim of size ", n);
-}
-
 static Tensor gather_along(IndexMode mode, const char* name, const Tensor& x, int64_t dim, const Tensor& index,
                            const Shape& out_shape) {
   Slab s = slab_around(x.shape(), dim);
@@ -85,7 +76,12 @@ Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options) {
 Tensor nonzero(const Tensor& x) {
   check_defined("nonzero", x);
   NoGradGuard no_grad;
-  const int64_t count = static_cast<int64_t>(sum(ne(x.detach(), scalar_like(x, 0)).to(kInt64)).item());
+  return nonzero(x, static_cast<int64_t>(sum(ne(x.detach(), scalar_like(x, 0)).to(kInt64)).item()));
+}
+
+Tensor nonzero(const Tensor& x, int64_t count) {
+  check_defined("nonzero", x);
+  check(count >= 0 && count <= x.numel(), "nonzero: count ", count, " for ", describe(x));
   Tensor out = Tensor::empty({count}, {kInt64, x.device()});
   RCNN_KERNEL(x.device(), nonzero, x, out);
   return out;

@@ -21,5 +21,8 @@ Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options);
 // The positions (int64, in increasing order) of x's non-zero elements, x viewed flat: the indices of
 // a mask. The count sizes the result, so a GPU tensor is synchronised once, as in PyTorch.
 Tensor nonzero(const Tensor& x);
+// The same when the caller has read that count already (with others, in one copy: one wait). It must
+// be x's number of non-zero elements.
+Tensor nonzero(const Tensor& x, int64_t count);
 
 }  // namespace rcnn

@@ -128,7 +128,8 @@ TEST_CASE("CUDA: boxes, box coding, nonzero and NMS (the bitmask kernel) match t
   if (!have_gpu()) return;
   const Device gpu = Device::cuda();
   Generator gen(21);
-  for (int64_t n : {0, 1, 63, 64, 65, 500, 12000}) {  // around the 64-box tiles, and the RPN's pre-NMS count
+  for (int64_t n : {0, 1, 63, 64, 65, 500, 12000, 20000}) {  // around the 64-box tiles, the RPN's pre-NMS count,
+    // and more tiles (313) than the device pass's threads (256)
     CAPTURE(n);
     Tensor xy = rand({n, 2}, gen) * 600.0, wh = rand({n, 2}, gen) * 120.0;
     Tensor boxes = concat({xy, xy + wh}, 1), scores = floor_to_ties(rand({n}, gen));

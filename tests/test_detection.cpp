@@ -17,6 +17,7 @@
 #include "layers/losses.h"
 #include <algorithm>
 #include <cmath>
+#include "ops/checks.h"
 #include "ops/ops.h"
 #include "tests/helpers.h"
 
@@ -142,6 +143,53 @@ TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, sm
   // Gradients stop here (approximate joint training).
   Tensor deltas = zeros({1, 4}).requires_grad_();
   CHECK_FALSE(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), deltas, 100, 100).boxes.requires_grad());
+}
+
+TEST_CASE("proposals: small boxes scored -inf drop out as if removed first; nms_sorted is nms's pass on sorted boxes" * doctest::test_suite("ch08")) {
+  // Small boxes hold the best scores and more than pre_nms_top_n boxes are small: propose must give
+  // what removing them first, then top-k, NMS and top-n give (the order of the paper's proposal layer).
+  Generator gen(5);
+  const int64_t n = 400;
+  const Tensor xy = rand({n, 2}, gen) * 200.0, side = rand({n, 2}, gen) * 60.0;
+  const Tensor anchors = concat({xy, xy + side}, 1);
+  const double min_size = 20;
+  const Tensor boxes = clip_boxes(decode_boxes(anchors, zeros({n, 4})), 250, 250);  // what propose decodes
+  // Scores in quarters (ties, which top-k and NMS must keep in order), small boxes 10 above the rest.
+  const Tensor quarters = (rand({n}, gen) * 4.0).to(kInt64).to(kFloat32) / 4.0;
+  const Tensor objectness = quarters + (1.0 - boxes_at_least(boxes, min_size)) * 10.0;
+  const Tensor big = remove_small_boxes(boxes, min_size);
+  REQUIRE(big.numel() > 30);
+  REQUIRE(n - big.numel() > 100);  // top 100: all small boxes, were they not scored -inf
+  Tensor candidates, keep;
+  // Top 300 and 1000 after NMS: more than the boxes left, so small boxes reach NMS and must not be kept.
+  for (const ProposalOptions o : {ProposalOptions{100, 0.5, 30, min_size}, ProposalOptions{300, 0.5, 1000, min_size}}) {
+    CAPTURE(o.pre_nms_top_n);
+    const Proposals p = propose(anchors, objectness, zeros({n, 4}), 250, 250, o);
+    const ValuesIndices top = topk(index_select(objectness, 0, big), std::min(o.pre_nms_top_n, big.numel()));
+    candidates = index_select(index_select(boxes, 0, big), 0, top.indices);
+    keep = nms(candidates, top.values, o.nms_threshold);
+    const Tensor best = narrow(keep, 0, 0, std::min(o.post_nms_top_n, keep.numel()));
+    check_close(p.boxes, index_select(candidates, 0, best), 0, 0);
+    check_close(p.scores, index_select(top.values, 0, best), 0, 0);
+  }
+  // nms_sorted: 1 for the kept boxes of boxes already in decreasing score, as nms() lists them.
+  const Tensor flags = nms_sorted(candidates, 0.5);
+  CHECK(flags.dtype() == kInt64);
+  CHECK(nonzero(flags).to_vector<int64_t>() == keep.to_vector<int64_t>());
+  CHECK(nms_sorted(zeros({0, 4}), 0.5).numel() == 0);
+  CHECK_THROWS_WITH_AS(nms_sorted(candidates, 2), doctest::Contains("not in [0, 1]"), Error);
+}
+
+TEST_CASE("nonzero with a count read by the caller; TrustedGpuValues leaves CPU checks on") {
+  const Tensor x = tensor({0, 3, 0, -1, 2});
+  check_values(nonzero(x, 3), {1, 3, 4});
+  CHECK_THROWS_WITH_AS(nonzero(x, 6), doctest::Contains("nonzero: count 6"), Error);
+  CHECK_THROWS_WITH_AS(nonzero(x, -1), doctest::Contains("nonzero: count -1"), Error);
+  const TrustedGpuValues trusted;  // skips only the reads of GPU values
+  CHECK(values_checked(x));
+  CHECK_THROWS_WITH_AS(clip_boxes(from_vector<float>({9, 0, 3, 4}, {1, 4}), 10, 10), doctest::Contains("is inverted"), Error);
+  CHECK_THROWS_WITH_AS(index_select(x, 0, from_vector<int64_t>({5}, {1})), doctest::Contains("out of range"), Error);
+  CHECK_THROWS_WITH_AS(cross_entropy(zeros({1, 2}), from_vector<int64_t>({2}, {1})), doctest::Contains("not a class"), Error);
 }
 
 TEST_CASE("match: thresholds, ignored band, each truth's best candidates, no truth" * doctest::test_suite("ch07")) {

@@ -17,8 +17,10 @@
 #include "datasets/voc.h"
 #include "detection/detector_checkpoint.h"
 #include "detection/evaluate.h"
+#include "detection/faster_rcnn.h"
 #include "detection/trainer.h"
 #include "layers/safetensors.h"
+#include "layers/sgd.h"
 #include "models/pretrain.h"
 #include "ops/ops.h"
 #include "tests/files.h"
@@ -506,6 +508,45 @@ TEST_CASE("CUDA: 50 iterations of shapes_tiny give the CPU's losses" * doctest::
   MESSAGE("CPU and CUDA over 50 iterations: first loss ", a[0], " vs ", b[0], "; largest difference of a 10-step mean ",
           worst * 100, " %");
   CHECK(worst < 0.05);
+}
+
+TEST_CASE("CUDA: a training step and an inference make the host wait for the device only where a count is read" * doctest::skip(!cuda::built_with_cuda())) {
+  if (!cuda::available()) {
+    MESSAGE("skipped: no GPU (", cuda::built_with_cuda() ? "no CUDA device found" : "built without CUDA=1", ")");
+    return;
+  }
+  const DetectorConfig config = load_config("configs/tv_tiny_peer.yaml");
+  Generator gen(0);
+  FasterRcnn model(config, 3, gen);
+  model.to(Device::cuda());
+  optim::SGD sgd(model.named_parameters(), {0.001, 0.9, 0});
+  Sample sample;
+  sample.id = "waits";
+  sample.image = rand({3, 256, 256}, gen);
+  sample.boxes = {{20, 30, 120, 140}, {100, 60, 220, 200}};
+  sample.labels = {0, 2};
+  sample.difficult = {false, false};
+  auto step = [&] {
+    sgd.zero_grad();
+    model.losses(sample, gen).total.backward();
+    sgd.step();
+  };
+  step();  // the first step chooses the convolutions' algorithms and fills the caches
+  cuda::synchronize();
+  int64_t before = cuda::host_waits();
+  step();
+  // The RPN's outputs checked finite, the proposals counted, the RPN's and the R-CNN's samples counted.
+  const int64_t train_waits = cuda::host_waits() - before;
+  model.eval();
+  model.detect(sample);
+  cuda::synchronize();
+  before = cuda::host_waits();
+  model.detect(sample);
+  // Finite check, proposals, confident boxes, kept boxes, and the detections copied to the host.
+  const int64_t detect_waits = cuda::host_waits() - before;
+  MESSAGE("host waits: ", train_waits, " in a training step, ", detect_waits, " in an inference");
+  CHECK(train_waits <= 4);
+  CHECK(detect_waits <= 5);
 }
 
 }  // TEST_SUITE
