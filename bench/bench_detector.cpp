@@ -8,8 +8,8 @@
 // and counted: how often the host waited for the device inside one (cuda::host_waits), and the peak of
 // device memory (the caching allocator's, beside torch.cuda.max_memory_allocated); then the stages
 // are timed again, synchronised one by one, so that their times add up.
-//   bench_detector [--config configs/tv_tiny_peer.yaml] [--device cpu|cuda] [--batch 1] [--threads 2]
-//                  [--peer FILE] [--out FILE]
+//   bench_detector [--config configs/tv_tiny_peer.yaml] [--set key=value ...] [--device cpu|cuda] [--batch 1]
+//                  [--phases train,infer] [--threads 2] [--peer FILE] [--out FILE]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -206,8 +206,11 @@ int main(int argc, char** argv) try {
   int64_t classes = 3, batch = 1;
   std::string config_path = "configs/tv_tiny_peer.yaml", phase, peer_path, out_path = "bench/results_detector.json";
   std::string device_name = "cpu";
+  std::vector<std::string> overrides, phases = {"train", "infer"};
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--config", config_path, "the detector's settings (the peer's: configs/tv_tiny_peer.yaml)");
+  app.add_option("--set", overrides, "override a config value, as rcnn train takes it (repeatable)");
+  app.add_option("--phases", phases, "which to time: train, infer or both")->delimiter(',')->check(CLI::IsMember({"train", "infer"}));
   app.add_option("--threads", threads, "CPU threads (the peer must use the same)");
   app.add_option("--batch", batch, "images per training step (one backbone call; the peer batches alike)")->check(CLI::Range(1, 64));
   app.add_option("--classes", classes, "object classes (the peer: 3 for TinyNet, 20 for VGG16)");
@@ -219,7 +222,7 @@ int main(int argc, char** argv) try {
   app.add_option("--out", out_path, "where to write the results");
   CLI11_PARSE(app, argc, argv);
   set_cpu_threads(threads);
-  const DetectorConfig config = load_config(config_path);
+  const DetectorConfig config = load_config(config_path, overrides);
   const Device device = device_name == "cuda" ? Device::cuda() : kCPU;
   check(!device.is_cuda() || cuda::available(), "bench_detector --device cuda: no CUDA device");
   if (!phase.empty()) {
@@ -229,8 +232,10 @@ int main(int argc, char** argv) try {
     return 0;
   }
   json ours = json::object();
-  for (const std::string p : {"train", "infer"}) {
-    const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path, " --device ",
+  std::string sets;
+  for (const std::string& o : overrides) sets += " --set '" + o + "'";
+  for (const std::string& p : phases) {
+    const std::string command = concat_message("/proc/", getpid(), "/exe --phase ", p, " --config ", config_path, sets, " --device ",
                                                device_name, " --threads ", threads, " --classes ", classes, " --warmup ", warmup,
                                                " --steps ", steps, " --batch ", batch);
     FILE* child = popen(command.c_str(), "r");
@@ -266,30 +271,34 @@ int main(int argc, char** argv) try {
   auto peer_median = [](const json& j, const std::string& key) {
     return j.contains(key) ? j[key]["median"] : json();
   };
-  const json& tr = ours["train"];
-  add("train step (fwd+bwd+SGD)", tr["step_s"], peer_median(pt, "step_s"), "ms", 1e3);
-  add("  (mean)", tr["step_mean_s"], pt.contains("step_s") ? pt["step_s"]["mean"] : json(), "ms", 1e3);
-  add("  (slowest)", tr["step_max_s"], pt.contains("step_s") ? pt["step_s"]["max"] : json(), "ms", 1e3);
-  add("  forward (incl. losses)", tr["forward_s"], peer_median(pt, "forward_s"), "ms", 1e3);
-  add("  backward", tr["backward_s"], peer_median(pt, "backward_s"), "ms", 1e3);
-  add("  optimizer step", tr["opt_step_s"], peer_median(pt, "opt_step_s"), "ms", 1e3);
-  for (const char* name : {"backbone", "rpn_head", "proposals", "rpn_targets", "rcnn_targets", "roi_pool", "rcnn_head", "losses"})
-    if (tr["stage_s"].contains(std::string("forward: ") + name))
-      add(std::string("    ") + name, tr["stage_s"][std::string("forward: ") + name], json(), "ms", 1e3);
-  add("peak RSS, training process", tr["peak_rss_mib"], pt.value("peak_rss_mib", json()), "MiB", 1);
-  if (device.is_cuda()) {
-    add("peak GPU memory, training", tr["peak_device_mib"], pt.value("peak_device_mib", json()), "MiB", 1);
-    add("host waits per step", tr["host_waits"], pt.value("host_waits", json()), "", 1);
+  if (ours.contains("train")) {
+    const json& tr = ours["train"];
+    add("train step (fwd+bwd+SGD)", tr["step_s"], peer_median(pt, "step_s"), "ms", 1e3);
+    add("  (mean)", tr["step_mean_s"], pt.contains("step_s") ? pt["step_s"]["mean"] : json(), "ms", 1e3);
+    add("  (slowest)", tr["step_max_s"], pt.contains("step_s") ? pt["step_s"]["max"] : json(), "ms", 1e3);
+    add("  forward (incl. losses)", tr["forward_s"], peer_median(pt, "forward_s"), "ms", 1e3);
+    add("  backward", tr["backward_s"], peer_median(pt, "backward_s"), "ms", 1e3);
+    add("  optimizer step", tr["opt_step_s"], peer_median(pt, "opt_step_s"), "ms", 1e3);
+    for (const char* name : {"backbone", "rpn_head", "proposals", "rpn_targets", "rcnn_targets", "roi_pool", "rcnn_head", "losses"})
+      if (tr["stage_s"].contains(std::string("forward: ") + name))
+        add(std::string("    ") + name, tr["stage_s"][std::string("forward: ") + name], json(), "ms", 1e3);
+    add("peak RSS, training process", tr["peak_rss_mib"], pt.value("peak_rss_mib", json()), "MiB", 1);
+    if (device.is_cuda()) {
+      add("peak GPU memory, training", tr["peak_device_mib"], pt.value("peak_device_mib", json()), "MiB", 1);
+      add("host waits per step", tr["host_waits"], pt.value("host_waits", json()), "", 1);
+    }
   }
-  const json& in = ours["infer"];
-  add("inference per image", in["infer_s"], peer_median(pi, "infer_s"), "ms", 1e3);
-  const json peer_stages = pi.value("stage_s", json::object());
-  for (const std::string name : kStages)
-    add("  " + name, in["stage_s"].value(name, 0.0), peer_median(peer_stages, name), "ms", 1e3);
-  add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
-  if (device.is_cuda()) {
-    add("peak GPU memory, inference", in["peak_device_mib"], pi.value("peak_device_mib", json()), "MiB", 1);
-    add("host waits per image", in["host_waits"], pi.value("host_waits", json()), "", 1);
+  if (ours.contains("infer")) {
+    const json& in = ours["infer"];
+    add("inference per image", in["infer_s"], peer_median(pi, "infer_s"), "ms", 1e3);
+    const json peer_stages = pi.value("stage_s", json::object());
+    for (const std::string name : kStages)
+      add("  " + name, in["stage_s"].value(name, 0.0), peer_median(peer_stages, name), "ms", 1e3);
+    add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
+    if (device.is_cuda()) {
+      add("peak GPU memory, inference", in["peak_device_mib"], pi.value("peak_device_mib", json()), "MiB", 1);
+      add("host waits per image", in["host_waits"], pi.value("host_waits", json()), "", 1);
+    }
   }
   std::ofstream(out_path) << json{{"config", config_path}, {"device", device_label}, {"threads", threads}, {"batch", batch},
                                   {"rows", rows}, {"ours", ours}, {"peer", peer}}.dump(1)

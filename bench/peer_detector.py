@@ -15,8 +15,8 @@ after the timed ones).
 
 Needs PyTorch / torchvision (Debian's python3-torch, scripts/deps.sh --reference; on the GPU machine its
 own); run with /usr/bin/python3:
-  bench/peer_detector.py [--backbone tiny|vgg16|mobilenet_v2] [--device cpu|cuda] [--batch 1] [--threads 2]
-                         [--warmup 5] [--steps 30] [--json-out FILE]
+  bench/peer_detector.py [--backbone tiny|vgg16|mobilenet_v2] [--device cpu|cuda] [--batch 1]
+                         [--phases train,infer] [--threads 2] [--warmup 5] [--steps 30] [--json-out FILE]
 """
 import argparse
 import json
@@ -243,6 +243,7 @@ def main():
     parser.add_argument("--backbone", choices=sorted(SETTINGS), default="tiny")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--batch", type=int, default=1, help="images per training step")
+    parser.add_argument("--phases", default="train,infer", help="which to time: train, infer or both")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (bench_detector must use the same)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--steps", type=int, default=30)
@@ -264,7 +265,7 @@ def main():
     result = {"backbone": args.backbone, "threads": args.threads, "batch": args.batch, "device": args.device,
               "device_name": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
               "torch": torch.__version__}
-    for phase in ("train", "infer"):
+    for phase in args.phases.split(","):
         out = subprocess.run([sys.executable, __file__, "--phase", phase, "--backbone", args.backbone,
                               "--device", args.device, "--batch", str(args.batch), "--threads", str(args.threads),
                               "--warmup", str(args.warmup), "--steps", str(args.steps)],

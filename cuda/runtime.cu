@@ -69,24 +69,20 @@ void* allocate(size_t bytes, int device) {
   }
 }
 void release(void* ptr, int device) { device_cache(device).release(ptr); }
-size_t cached_bytes() {
+namespace {
+// One figure of every GPU's cache, summed.
+size_t sum_over_devices(size_t (BlockCache::*figure)() const) {
   size_t total = 0;
-  for (int d = 0; d < device_count(); ++d) total += device_cache(d).cached_bytes();
+  for (int d = 0; d < device_count(); ++d) total += (device_cache(d).*figure)();
   return total;
 }
+}  // namespace
+
+size_t cached_bytes() { return sum_over_devices(&BlockCache::cached_bytes); }
+size_t bytes_in_use() { return sum_over_devices(&BlockCache::bytes_in_use); }
+size_t peak_bytes_in_use() { return sum_over_devices(&BlockCache::peak_bytes_in_use); }
 void empty_cache() {
   for (int d = 0; d < device_count(); ++d) device_cache(d).empty();
-}
-
-size_t bytes_in_use() {
-  size_t total = 0;
-  for (int d = 0; d < device_count(); ++d) total += device_cache(d).bytes_in_use();
-  return total;
-}
-size_t peak_bytes_in_use() {
-  size_t total = 0;
-  for (int d = 0; d < device_count(); ++d) total += device_cache(d).peak_bytes_in_use();
-  return total;
 }
 void reset_peak_memory() {
   for (int d = 0; d < device_count(); ++d) device_cache(d).reset_peak();
@@ -94,7 +90,7 @@ void reset_peak_memory() {
 
 namespace {
 std::atomic<int64_t> waits{0};
-}
+}  // namespace
 
 int64_t host_waits() { return waits.load(); }
 

@@ -142,7 +142,7 @@ class Reader {
 
   void operator()(const std::string& key, std::string& x, std::vector<std::string> choices = {}) {
     if (!take(key)) return;
-    x = as<std::string>("a string");
+    x = current_.node.IsNull() ? std::string() : as<std::string>("a string");  // --set backbone.weights= : none
     if (!choices.empty() && std::find(choices.begin(), choices.end(), x) == choices.end()) {
       std::string list;
       for (const std::string& c : choices) list += (list.empty() ? "" : ", ") + c;

@@ -317,7 +317,9 @@ TrainResult train_detector(const TrainOptions& options) {
     Tensor deferred;      // the sum of the losses still to go backward
     std::string failure;  // this process's first non-finite output, for the message
     auto add = [&](const DetectorLosses& l, double images_in, const std::string& id) {
-      const double values[] = {l.total.item(), l.rpn_class.item(), l.rpn_box.item(), l.rcnn_class.item(), l.rcnn_box.item()};
+      // The five values in one copy: on a GPU, the step's one wait for the loss.
+      const std::vector<double> values =
+          stack({l.total, l.rpn_class, l.rpn_box, l.rcnn_class, l.rcnn_box}, 0).detach().to(kFloat64).cpu().to_vector<double>();
       for (int v = 0; v < 5; ++v) stats[kTotal + v] += values[v] * images_in;
       stats[kImages] += images_in;
       if (!std::isfinite(values[0]) && failure.empty()) failure = id + ": the loss is not finite";

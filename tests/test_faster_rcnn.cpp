@@ -84,6 +84,9 @@ TEST_CASE("configs: overrides, and errors that name the key and the file") {
   CHECK(c.anchors.sizes == std::vector<double>{8, 16});
   CHECK(config_differences(load_config("configs/shapes_tiny.yaml"), c) ==
         std::vector<std::string>{"anchors.sizes: [16, 32, 64, 128] vs [8, 16]", "rpn.nms_threshold: 0.7 vs 0.6"});
+  // Nothing after '=' clears a string (a config's pretrained file), and is no number.
+  CHECK(load_config("configs/fruit_mobilenet_v2.yaml", {"backbone.weights="}).backbone.weights.empty());
+  CHECK(error_of([] { parse_config("", "x.yaml", {"rpn.sigma="}); }) == "--set rpn.sigma=: rpn.sigma: '~' is not a number");
 
   CHECK(error_of([] { parse_config("rpn:\n  nms_treshold: 0.6\n", "x.yaml"); }) ==
         "x.yaml: unknown key 'rpn.nms_treshold' (did you mean 'rpn.nms_threshold'?)");
