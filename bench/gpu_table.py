@@ -64,12 +64,12 @@ def main():
     if not rows:
         raise SystemExit(f"gpu_table: no detector_*_bN.json in {args.outdir}")
     print(f"Faster R-CNN on {device}: ours / torchvision (same GPU, same call; median, FP32, TF32 off)")
-    print(f"{'model':13} {'':34} {'before':>9} {'ours':>9} {'peer':>9} {'ratio':>6} {'bar':>5}")
+    print(f"{'model':13} {'':46} {'before':>9} {'ours':>9} {'peer':>9} {'ratio':>6} {'bar':>5}")
     for r in rows:
         def cell(v, width=9):
             return f"{v:{width}.2f}" if isinstance(v, (int, float)) else f"{'-':>{width}}"
         verdict = "" if r["meets_bar"] is None else ("  ok" if r["meets_bar"] else "  above the bar")
-        print(f"{r['model']:13} {r['what'] + (' (' + r['unit'] + ')' if r['unit'] else ''):34} {cell(r['ours_before'])} "
+        print(f"{r['model']:13} {r['what'] + (' (' + r['unit'] + ')' if r['unit'] else ''):46} {cell(r['ours_before'])} "
               f"{cell(r['ours'])} {cell(r['peer'])} {cell(r['ratio'], 6)} {cell(r['bar'], 5)}{verdict}")
     with open(args.out, "w") as f:
         json.dump({"device": device, "rows": rows}, f, indent=1)
