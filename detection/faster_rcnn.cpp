@@ -88,11 +88,6 @@ Tensor object_logits(const RpnHead::Outputs& rpn) {
   return reshape(narrow(rpn.objectness, 1, 1, 1) - narrow(rpn.objectness, 1, 0, 1), {-1});
 }
 
-void FasterRcnn::check_finite(const RpnHead::Outputs& rpn) const {
-  // A diverged network shows here first; the proposals would stop at its NaN boxes with a vaguer message.
-  if (!std::isfinite((sum(rpn.objectness) + sum(rpn.deltas)).item())) throw NotFinite("the RPN's outputs are not finite");
-}
-
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
   Proposed p;
   p.features = backbone->forward(unsqueeze(image, 0));
@@ -100,7 +95,6 @@ FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const Prop
   p.anchors = grid_anchors(config.anchors, p.features.size(2), p.features.size(3), image.device());
   p.rpn = rpn->head->predict(p.features);
   stage("rpn_head");
-  check_finite(p.rpn);
   p.proposals = propose(p.anchors, object_logits(p.rpn), p.rpn.deltas, image.size(1), image.size(2), options,
                         config.rpn.targets.coding);
   stage("proposals");
@@ -179,7 +173,6 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
   const Tensor anchors = grid_anchors(config.anchors, features.size(2), features.size(3), device);
   const RpnHead::Outputs rpn_out = rpn->head->predict(features);  // rows: image by image
   stage("rpn_head");
-  check_finite(rpn_out);
   const Tensor objectness = object_logits(rpn_out);
   const int64_t A = anchors.size(0);
   auto image_rows = [&](const Tensor& t, size_t i) { return B == 1 ? t : narrow(t, 0, static_cast<int64_t>(i) * A, A); };

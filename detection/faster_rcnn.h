@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "datasets/loader.h"
 #include "detection/config.h"
+#include "detection/proposals.h"
 #include "detection/rcnn_head.h"
 #include "detection/rpn.h"
 #include "detection/voc_eval.h"
@@ -23,11 +24,6 @@ namespace rcnn {
 // The backbone a config names, its first `frozen_convs` convolutions frozen and its weights loaded
 // when the config gives a file.
 std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& config, Generator& gen);
-
-// The network's outputs are not finite: training has diverged (or a checkpoint holds such weights).
-struct NotFinite : Error {
-  using Error::Error;
-};
 
 struct DetectorLosses {
   Tensor rpn_class, rpn_box, rcnn_class, rcnn_box;  // scalars (the R-CNN's are 0 in mode "rpn")
@@ -82,7 +78,6 @@ class FasterRcnn : public Module {
     Proposals proposals;
   };
   Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
-  void check_finite(const RpnHead::Outputs& rpn) const;
   Tensor pool(const Tensor& features, const Tensor& rois, const Tensor& batch_index = {}) const;
   Device device() const { return rpn->head->conv->weight.device(); }  // the model's (Module::to moves all)
   void stage(const char* name) const {

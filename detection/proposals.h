@@ -19,13 +19,19 @@ struct ProposalOptions {
   static ProposalOptions luminoth() { return {12000, 0.7, 2000, 16}; }  // the seed article: train and test
 };
 
+// The RPN's outputs are not finite: training has diverged (or a checkpoint holds such weights).
+struct NotFinite : Error {
+  using Error::Error;
+};
+
 struct Proposals {
   Tensor boxes;   // (P, 4), P <= post_nms_top_n, in decreasing score
   Tensor scores;  // (P): the objectness logits of the kept boxes
 };
 
 // anchors (A, 4), objectness (A) (a logit per anchor: higher is more object-like), deltas (A, 4),
-// all on one device; image_h x image_w: the image the anchors cover.
+// all on one device; image_h x image_w: the image the anchors cover. Throws NotFinite where objectness
+// or deltas hold NaN or infinity (a diverged network), before NaN boxes could reach RoI pooling.
 Proposals propose(const Tensor& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
                   int64_t image_w, const ProposalOptions& options = {}, const BoxCoding& coding = {});
 

@@ -140,6 +140,11 @@ TEST_CASE("proposals equal torchvision's ops in the same steps (decode, clip, sm
   const Tensor tiny = from_vector<float>({0, 0, 2, 2}, {1, 4});
   CHECK(propose(tiny, tensor({1}), zeros({1, 4}), 100, 100).boxes.shape() == Shape{0, 4});
   CHECK(propose(zeros({0, 4}), zeros({0}), zeros({0, 4}), 100, 100).scores.numel() == 0);
+  // A diverged RPN: NotFinite, read with the count, before NaN boxes go further.
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({nan}), zeros({1, 4}), 100, 100),
+                       doctest::Contains("not finite"), NotFinite);
+  CHECK_THROWS_AS(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), full({1, 4}, inf), 100, 100), NotFinite);
   // Gradients stop here (approximate joint training).
   Tensor deltas = zeros({1, 4}).requires_grad_();
   CHECK_FALSE(propose(from_vector<float>({0, 0, 40, 40}, {1, 4}), tensor({1}), deltas, 100, 100).boxes.requires_grad());
