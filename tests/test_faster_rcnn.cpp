@@ -1,7 +1,7 @@
 // The end-to-end detector (suite ch12): configs and their errors, torchvision's parameter names,
 // training that learns, resuming bit for bit, a diverging run stopped with its last good checkpoint
 // kept, unreadable images skipped, bad checkpoints and data folders refused, the standalone RPN, and
-// (with a GPU) the same training on CUDA.
+// (with a GPU) the same training on CUDA and how often a step makes the host wait for it.
 #include <doctest/doctest.h>
 
 #include <csignal>
