@@ -27,7 +27,7 @@ import tempfile
 # mpirun on loopback only; allowed as root (CI's containers); each rank bound to its own core.
 MPIRUN = ["mpirun", "--mca", "btl", "self,vader,tcp", "--mca", "oob_tcp_if_include", "lo",
           "--mca", "btl_tcp_if_include", "lo", "--bind-to", "core"]
-DONE = re.compile(r"trained to iteration (\d+) \((\d+) images\) in ([\d.]+) s \(([\d.]+) s of it waiting for images"
+DONE = re.compile(r"trained to iteration (\d+) \((\d+) images\) in ([\d.]+) s \([\d.]+ images/s; ([\d.]+) s of it waiting for images"
                   r"(?:, ([\d.]+) s summing gradients over \d+ processes, ([\d.]+) s waiting for the slowest)?")
 
 

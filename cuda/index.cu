@@ -75,7 +75,7 @@ void nonzero(const Tensor& x, const Tensor& out) {
     size_t bytes = 0;
     RCNN_CUDA_CHECK(cub::DeviceSelect::If(nullptr, bytes, positions, out.data<int64_t>(), count.ptr, x.numel(),
                                           NonZeroAt<T>{x.data<T>()}));
-    Scratch<char> scratch(temporaries, static_cast<int64_t>(bytes));
+    Scratch<char> scratch(temporaries, static_cast<int64_t>(bytes > 0 ? bytes : 1));  // null would ask for the size again
     RCNN_CUDA_CHECK(cub::DeviceSelect::If(scratch.ptr, bytes, positions, out.data<int64_t>(), count.ptr, x.numel(),
                                           NonZeroAt<T>{x.data<T>()}));
   });

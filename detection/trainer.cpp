@@ -280,7 +280,7 @@ TrainResult train_detector(const TrainOptions& options) {
   });
 
   TrainResult result;
-  const int64_t start = info.iteration;
+  const int64_t start = info.iteration, start_position = info.position;
   std::string label = start > 0 ? "train (resumed at " + std::to_string(start) + ")" : "train";
   if (step_images > 1)
     label += concat_message(", ", step_images, " images a step (", world.size(), world.size() == 1 ? " process" : " processes",
@@ -409,6 +409,7 @@ TrainResult train_detector(const TrainOptions& options) {
   }
   result.iterations = info.iteration;
   result.images = info.position;
+  result.session_images = info.position - start_position;
   result.seconds = bar.elapsed_seconds();
   result.allreduce_seconds = reducer.seconds();
   result.sync_seconds = reducer.waiting_seconds();

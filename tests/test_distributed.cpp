@@ -237,6 +237,7 @@ TEST_CASE("mpirun -np 2: the losses and weights of one process with twice the im
   REQUIRE_MESSAGE(two.status == 0, two.output);
   CHECK(two.output.find("2 images a step (2 processes x 1)") != std::string::npos);
   CHECK(two.output.find("trained to iteration 6 (12 images)") != std::string::npos);
+  CHECK(one.output.find(" images/s; ") != std::string::npos);  // this session's images over its seconds
   CHECK(two.output.find("s summing gradients over 2 processes") != std::string::npos);
   check_same_training(dir / "one", dir / "two");
 

@@ -168,7 +168,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
     if (world.rank() == 0) {
       std::cout << std::fixed << std::setprecision(1)
                 << (r.interrupted ? "interrupted at iteration " : "trained to iteration ") << r.iterations << " ("
-                << r.images << " images) in " << r.seconds << " s (" << r.waiting_seconds << " s of it waiting for images";
+                << r.images << " images) in " << r.seconds << " s (" << r.session_images / std::max(r.seconds, 1e-9)
+                << " images/s; " << r.waiting_seconds << " s of it waiting for images";
       if (world.size() > 1)
         std::cout << ", " << std::setprecision(2) << r.allreduce_seconds << " s summing gradients over " << world.size()
                   << " processes, " << r.sync_seconds << " s waiting for the slowest";
