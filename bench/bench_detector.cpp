@@ -21,6 +21,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "core/kernels.h"
 #include "core/threads.h"
 #include "core/timing.h"
 #include "cuda/runtime.h"
@@ -66,20 +67,28 @@ std::vector<Sample> make_data(const DetectorConfig& c, int64_t n, int64_t classe
 }
 
 // Times each stage of FasterRcnn (its after_stage hook), synchronising a GPU so a stage's kernels count
-// as its own; `stages` gets one list of seconds per stage name.
+// as its own; `stages` gets one list of seconds per stage name, `calls` one of kernel calls.
 struct StageClock {
+  explicit StageClock(bool gpu) : gpu(gpu) {}
   bool gpu;
   double last = 0;
+  int64_t last_calls = 0;
   std::map<std::string, std::vector<double>>* stages = nullptr;
+  std::map<std::string, std::vector<double>> calls;
   void start() {
     if (gpu) cuda::synchronize();
     last = now_s();
+    last_calls = kernel_calls();
   }
   void mark(const std::string& name) {
     if (gpu) cuda::synchronize();
     const double t = now_s();
-    if (stages) (*stages)[name].push_back(t - last);
+    if (stages) {
+      (*stages)[name].push_back(t - last);
+      calls[name].push_back(static_cast<double>(kernel_calls() - last_calls));
+    }
     last = t;
+    last_calls = kernel_calls();
   }
 };
 
@@ -89,20 +98,29 @@ json medians(const std::map<std::string, std::vector<double>>& stages) {
   return out;
 }
 
-// The device's share of a phase: how often the host waited for it per step or image, and its peak
-// memory (0 on the CPU).
+// What a step or image costs beyond its time: the kernels it ran (on a GPU, launches), how often the
+// host waited for the device (0 on the CPU), and the device's peak memory.
 struct DeviceCounts {
   explicit DeviceCounts(bool gpu) : gpu(gpu) {}
   bool gpu;
-  int64_t waits = 0;
-  std::vector<double> per_item;
-  void begin() { waits = cuda::host_waits(); }
+  int64_t waits = 0, calls = 0;
+  std::vector<double> waits_per_item, calls_per_item;
+  void begin() {
+    waits = cuda::host_waits();
+    calls = kernel_calls();
+  }
   void end() {
-    per_item.push_back(static_cast<double>(cuda::host_waits() - waits));  // before the closing synchronize
+    waits_per_item.push_back(static_cast<double>(cuda::host_waits() - waits));  // before the closing synchronize
+    calls_per_item.push_back(static_cast<double>(kernel_calls() - calls));
     if (gpu) cuda::synchronize();
   }
+  void drop_first(int n) {
+    waits_per_item.erase(waits_per_item.begin(), waits_per_item.begin() + n);
+    calls_per_item.erase(calls_per_item.begin(), calls_per_item.begin() + n);
+  }
   json summary() const {
-    return {{"host_waits", per_item.empty() ? 0.0 : median(per_item)},
+    return {{"host_waits", waits_per_item.empty() ? 0.0 : median(waits_per_item)},
+            {"kernel_calls", calls_per_item.empty() ? 0.0 : median(calls_per_item)},
             {"peak_device_mib", static_cast<double>(cuda::peak_bytes_in_use()) / (1 << 20)}};
   }
 };
@@ -134,7 +152,7 @@ json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps
     counts.end();
     if (i >= warmup) step_s.push_back(now_s() - t0);
   }
-  counts.per_item.erase(counts.per_item.begin(), counts.per_item.begin() + warmup);
+  counts.drop_first(warmup);
   // Stage by stage, over the same images again.
   std::map<std::string, std::vector<double>> stages;
   StageClock clock{device.is_cuda()};
@@ -158,6 +176,7 @@ json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps
               {"step_max_s", step_s.empty() ? 0 : *std::max_element(step_s.begin(), step_s.end())},
               {"forward_s", forward}, {"backward_s", median(stages["backward"])},
               {"opt_step_s", median(stages["optimizer step"])}, {"stage_s", medians(stages)},
+              {"stage_kernel_calls", medians(clock.calls)},
               {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
   out.update(counts.summary());
   return out;
@@ -180,7 +199,7 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
     counts.end();
     if (static_cast<int>(i) >= warmup) total.push_back(now_s() - t0);
   }
-  counts.per_item.erase(counts.per_item.begin(), counts.per_item.begin() + warmup);
+  counts.drop_first(warmup);
   std::map<std::string, std::vector<double>> stages;  // then stage by stage, as the peer breaks its model down
   StageClock clock{device.is_cuda()};
   model.after_stage = [&](const char* name) { clock.mark(name); };
@@ -189,7 +208,8 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
     clock.start();
     model.detect(data[i]);
   }
-  json out = {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"peak_rss_after_model_mib", rss_model},
+  json out = {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"stage_kernel_calls", medians(clock.calls)},
+              {"peak_rss_after_model_mib", rss_model},
               {"peak_rss_mib", peak_rss_mib()}};
   out.update(counts.summary());
   return out;
@@ -283,6 +303,7 @@ int main(int argc, char** argv) try {
       if (tr["stage_s"].contains(std::string("forward: ") + name))
         add(std::string("    ") + name, tr["stage_s"][std::string("forward: ") + name], json(), "ms", 1e3);
     add("peak RSS, training process", tr["peak_rss_mib"], pt.value("peak_rss_mib", json()), "MiB", 1);
+    add("kernel calls per step", tr["kernel_calls"], json(), "", 1);
     if (device.is_cuda()) {
       add("peak GPU memory, training", tr["peak_device_mib"], pt.value("peak_device_mib", json()), "MiB", 1);
       add("host waits per step", tr["host_waits"], pt.value("host_waits", json()), "", 1);
@@ -295,6 +316,7 @@ int main(int argc, char** argv) try {
     for (const std::string name : kStages)
       add("  " + name, in["stage_s"].value(name, 0.0), peer_median(peer_stages, name), "ms", 1e3);
     add("peak RSS, inference process", in["peak_rss_mib"], pi.value("peak_rss_mib", json()), "MiB", 1);
+    add("kernel calls per image", in["kernel_calls"], json(), "", 1);
     if (device.is_cuda()) {
       add("peak GPU memory, inference", in["peak_device_mib"], pi.value("peak_device_mib", json()), "MiB", 1);
       add("host waits per image", in["host_waits"], pi.value("host_waits", json()), "", 1);

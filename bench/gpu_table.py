@@ -58,9 +58,10 @@ def main():
                          "peer": theirs_mib, "ratio": ratio, "bar": MEMORY_BAR,
                          "meets_bar": None if ratio is None else ratio <= MEMORY_BAR,
                          "ours_before": before[phase].get("peak_device_mib") if phase in before else None})
-            rows.append({"model": model, "what": f"host waits, {what}", "unit": "", "ours": ours[phase].get("host_waits"),
-                         "peer": peer.get(phase, {}).get("host_waits"), "ratio": None, "bar": None, "meets_bar": None,
-                         "ours_before": before[phase].get("host_waits") if phase in before else None})
+            for key, label in (("host_waits", "host waits"), ("kernel_calls", "kernel calls")):
+                rows.append({"model": model, "what": f"{label}, {what}", "unit": "", "ours": ours[phase].get(key),
+                             "peer": peer.get(phase, {}).get(key), "ratio": None, "bar": None, "meets_bar": None,
+                             "ours_before": before[phase].get(key) if phase in before else None})
     if not rows:
         raise SystemExit(f"gpu_table: no detector_*_bN.json in {args.outdir}")
     print(f"Faster R-CNN on {device}: ours / torchvision (same GPU, same call; median, FP32, TF32 off)")

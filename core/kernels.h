@@ -3,6 +3,7 @@
 // and rcnn::cuda:: (cuda/, or cuda/stubs.cpp in a build without CUDA). Ops pick one with
 // RCNN_KERNEL, the only place that looks at the device. Kernels check nothing: the op that calls
 // them has already checked shapes, dtypes and devices and allocated the output.
+#include <atomic>
 #include <vector>
 
 #include "core/tensor.h"
@@ -41,7 +42,12 @@ namespace cuda {
 }
 #undef RCNN_KERNEL_DECLARE
 
-#define RCNN_KERNEL(device, name, ...) \
-  ((device).is_cuda() ? ::rcnn::cuda::name(__VA_ARGS__) : ::rcnn::cpu::name(__VA_ARGS__))
+// Every call is counted (kernel_calls): on a GPU each is at least one launch, whose host time adds up
+// where kernels are small, so benchmarks count them per step.
+#define RCNN_KERNEL(device, name, ...)                                     \
+  (::rcnn::kernel_call_count.fetch_add(1, std::memory_order_relaxed),      \
+   (device).is_cuda() ? ::rcnn::cuda::name(__VA_ARGS__) : ::rcnn::cpu::name(__VA_ARGS__))
+inline std::atomic<int64_t> kernel_call_count{0};
+inline int64_t kernel_calls() { return kernel_call_count.load(std::memory_order_relaxed); }
 
 }  // namespace rcnn
