@@ -8,7 +8,8 @@
 #   scripts/gpu-check.sh run OUTDIR [STAGE...]
 #                                    on the GPU machine: unpack, find cuDNN/cuBLAS, then the stages (all of
 #                                    them where none is named; logs and JSON to OUTDIR):
-#                                      tests     the CPU-vs-CUDA suites (also under compute-sanitizer), the whole suite
+#                                      tests     the CPU-vs-CUDA suites (also under compute-sanitizer's memcheck;
+#                                                NMS under racecheck), the whole suite
 #                                      train     shapes_tiny trained on CUDA for 300 iterations and evaluated
 #                                      detector  TinyNet, VGG16 and MobileNetV2 detectors beside torchvision on this
 #                                                GPU (train step at batch 1 and 2, inference, peak memory, host waits;
@@ -60,6 +61,10 @@ run)
       timeout 150 compute-sanitizer --tool memcheck --print-limit 20 "$bin/run_tests" -tc='CUDA*' -tce='*shapes_tiny*' 2>&1 |
         tail -n 60 > "$out/memcheck.log"
       tail -n 8 "$out/memcheck.log"
+      echo "=== compute-sanitizer racecheck, NMS (its greedy pass shares memory between threads) ==="
+      timeout 150 compute-sanitizer --tool racecheck "$bin/run_tests" -tc='*NMS (the bitmask kernel)*' 2>&1 |
+        tail -n 20 > "$out/racecheck.log"
+      tail -n 4 "$out/racecheck.log"
     fi
   fi
   if [[ "$stages" == *" train "* ]]; then
