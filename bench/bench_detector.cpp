@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <nlohmann/json.hpp>
@@ -98,32 +99,33 @@ json medians(const std::map<std::string, std::vector<double>>& stages) {
   return out;
 }
 
-// What a step or image costs beyond its time: the kernels it ran (on a GPU, launches), how often the
-// host waited for the device (0 on the CPU), and the device's peak memory.
-struct DeviceCounts {
-  explicit DeviceCounts(bool gpu) : gpu(gpu) {}
-  bool gpu;
-  int64_t waits = 0, calls = 0;
-  std::vector<double> waits_per_item, calls_per_item;
-  void begin() {
-    waits = cuda::host_waits();
-    calls = kernel_calls();
-  }
-  void end() {
-    waits_per_item.push_back(static_cast<double>(cuda::host_waits() - waits));  // before the closing synchronize
-    calls_per_item.push_back(static_cast<double>(kernel_calls() - calls));
-    if (gpu) cuda::synchronize();
-  }
-  void drop_first(int n) {
-    waits_per_item.erase(waits_per_item.begin(), waits_per_item.begin() + n);
-    calls_per_item.erase(calls_per_item.begin(), calls_per_item.begin() + n);
-  }
-  json summary() const {
-    return {{"host_waits", waits_per_item.empty() ? 0.0 : median(waits_per_item)},
-            {"kernel_calls", calls_per_item.empty() ? 0.0 : median(calls_per_item)},
-            {"peak_device_mib", static_cast<double>(cuda::peak_bytes_in_use()) / (1 << 20)}};
-  }
+// Runs run(i) for i in [0, n), each timed end to end with the device synchronised once at its end (as
+// the peer does), the first `warmup` untimed. Beyond the seconds, what a step or image costs: the
+// kernels it ran (on a GPU, launches), how often the host waited for the device (0 on the CPU), and the
+// device's peak memory from the first timed one on.
+struct EndToEnd {
+  std::vector<double> seconds;
+  json counts;
 };
+EndToEnd end_to_end(int n, int warmup, bool gpu, const std::function<void(int)>& run) {
+  EndToEnd r;
+  std::vector<double> waits, calls;
+  for (int i = 0; i < n; ++i) {
+    if (i == warmup) cuda::reset_peak_memory();
+    const double t0 = now_s();
+    const int64_t waits_before = cuda::host_waits(), calls_before = kernel_calls();
+    run(i);
+    const int64_t waited = cuda::host_waits() - waits_before, called = kernel_calls() - calls_before;  // before the synchronize
+    if (gpu) cuda::synchronize();
+    if (i < warmup) continue;
+    r.seconds.push_back(now_s() - t0);
+    waits.push_back(static_cast<double>(waited));
+    calls.push_back(static_cast<double>(called));
+  }
+  r.counts = {{"host_waits", median(waits)}, {"kernel_calls", median(calls)},
+              {"peak_device_mib", static_cast<double>(cuda::peak_bytes_in_use()) / (1 << 20)}};
+  return r;
+}
 
 json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps, int64_t batch, Device device) {
   Generator gen(0);
@@ -135,38 +137,27 @@ json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps
                  {o.lr, o.momentum, 0});
   const double rss_model = peak_rss_mib();
   const std::vector<Sample> data = make_data(c, (warmup + steps) * batch, classes, 1);
-  auto step = [&](int i) {
+  // One step over the i-th batch; mark(stage), when given, as each part ends.
+  auto step = [&](int i, const std::function<void(const char*)>& mark) {
     sgd.zero_grad();
     const DetectorLosses l = model.losses(std::vector<Sample>(data.begin() + i * batch, data.begin() + (i + 1) * batch), gen);
+    if (mark) mark("forward: losses");
     l.total.backward();
+    if (mark) mark("backward");
     sgd.step();
+    if (mark) mark("optimizer step");
   };
-  // End to end, the device synchronised once at the end of each step.
-  std::vector<double> step_s;
-  DeviceCounts counts{device.is_cuda()};
-  for (int i = 0; i < warmup + steps; ++i) {
-    const double t0 = now_s();
-    if (i == warmup) cuda::reset_peak_memory();
-    counts.begin();
-    step(i);
-    counts.end();
-    if (i >= warmup) step_s.push_back(now_s() - t0);
-  }
-  counts.drop_first(warmup);
+  const EndToEnd timed = end_to_end(warmup + steps, warmup, device.is_cuda(), [&](int i) { step(i, {}); });
+  const std::vector<double>& step_s = timed.seconds;
   // Stage by stage, over the same images again.
   std::map<std::string, std::vector<double>> stages;
   StageClock clock{device.is_cuda()};
+  const auto mark = [&](const char* name) { clock.mark(name); };
   model.after_stage = [&](const char* name) { clock.mark(std::string("forward: ") + name); };
   for (int i = 0; i < warmup + steps; ++i) {
     clock.stages = i < warmup ? nullptr : &stages;
     clock.start();
-    sgd.zero_grad();
-    const DetectorLosses l = model.losses(std::vector<Sample>(data.begin() + i * batch, data.begin() + (i + 1) * batch), gen);
-    clock.mark("forward: losses");
-    l.total.backward();
-    clock.mark("backward");
-    sgd.step();
-    clock.mark("optimizer step");
+    step(i, mark);
   }
   double forward = 0;
   for (const auto& [name, v] : stages)
@@ -178,7 +169,7 @@ json phase_train(const DetectorConfig& c, int64_t classes, int warmup, int steps
               {"opt_step_s", median(stages["optimizer step"])}, {"stage_s", medians(stages)},
               {"stage_kernel_calls", medians(clock.calls)},
               {"peak_rss_after_model_mib", rss_model}, {"peak_rss_mib", peak_rss_mib()}};
-  out.update(counts.summary());
+  out.update(timed.counts);
   return out;
 }
 
@@ -189,17 +180,8 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
   model.eval();
   const double rss_model = peak_rss_mib();
   const std::vector<Sample> data = make_data(c, warmup + images, classes, 2);
-  std::vector<double> total;
-  DeviceCounts counts{device.is_cuda()};
-  for (size_t i = 0; i < data.size(); ++i) {  // end to end, no synchronisation but the results' copy
-    const double t0 = now_s();
-    if (static_cast<int>(i) == warmup) cuda::reset_peak_memory();
-    counts.begin();
-    model.detect(data[i]);
-    counts.end();
-    if (static_cast<int>(i) >= warmup) total.push_back(now_s() - t0);
-  }
-  counts.drop_first(warmup);
+  const EndToEnd timed =
+      end_to_end(static_cast<int>(data.size()), warmup, device.is_cuda(), [&](int i) { model.detect(data[i]); });
   std::map<std::string, std::vector<double>> stages;  // then stage by stage, as the peer breaks its model down
   StageClock clock{device.is_cuda()};
   model.after_stage = [&](const char* name) { clock.mark(name); };
@@ -208,10 +190,10 @@ json phase_infer(const DetectorConfig& c, int64_t classes, int warmup, int image
     clock.start();
     model.detect(data[i]);
   }
-  json out = {{"infer_s", median(total)}, {"stage_s", medians(stages)}, {"stage_kernel_calls", medians(clock.calls)},
+  json out = {{"infer_s", median(timed.seconds)}, {"stage_s", medians(stages)}, {"stage_kernel_calls", medians(clock.calls)},
               {"peak_rss_after_model_mib", rss_model},
               {"peak_rss_mib", peak_rss_mib()}};
-  out.update(counts.summary());
+  out.update(timed.counts);
   return out;
 }
 

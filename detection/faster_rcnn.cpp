@@ -140,20 +140,19 @@ Tensor batch_images(const std::vector<Sample>& batch, int64_t stride) {
 }
 
 // The objects training learns from: difficult ones are left out, as in py-faster-rcnn (neither object
-// nor background). Their values are checked here, on the host, so that the step's box ops need not
-// read them back from a GPU (TrustedGpuValues).
+// nor background). Their values are checked while they are still on the host, so that the step's box
+// ops need not read them back from a GPU (TrustedGpuValues).
 std::pair<Tensor, Tensor> training_truth(const Sample& sample, Device device) {
   std::vector<Box> boxes;
   std::vector<int64_t> labels;
   for (size_t i = 0; i < sample.boxes.size(); ++i) {
-    const Box& b = sample.boxes[i];
-    check(std::isfinite(b.x1 + b.y1 + b.x2 + b.y2) && b.x1 <= b.x2 && b.y1 <= b.y2, "FasterRcnn::losses: sample ",
-          sample.id, ": box ", i, " (", b.x1, ", ", b.y1, ", ", b.x2, ", ", b.y2, ") is not finite or is inverted");
     if (i < sample.difficult.size() && sample.difficult[i]) continue;
     boxes.push_back(sample.boxes[i]);
     labels.push_back(sample.labels[i]);
   }
-  return {boxes_tensor(boxes).to(device), from_vector(labels, {static_cast<int64_t>(labels.size())}, device)};
+  const Tensor host = boxes_tensor(boxes);
+  check_boxes(("FasterRcnn::losses: sample " + sample.id).c_str(), host);
+  return {host.to(device), from_vector(labels, {static_cast<int64_t>(labels.size())}, device)};
 }
 
 }  // namespace

@@ -8,6 +8,19 @@
 
 namespace rcnn {
 
+namespace {
+
+// The kernel's greedy pass over boxes already in decreasing score (checked by the caller): int64 (N)
+// keep flags.
+Tensor keep_flags(const Tensor& sorted, double iou_threshold) {
+  check(iou_threshold >= 0 && iou_threshold <= 1, "nms: iou_threshold ", iou_threshold, " is not in [0, 1]");
+  Tensor keep = Tensor::empty({sorted.size(0)}, {kInt64, sorted.device()});
+  if (sorted.size(0) > 0) RCNN_KERNEL(sorted.device(), nms_keep, sorted, iou_threshold, keep);
+  return keep;
+}
+
+}  // namespace
+
 Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
   check_boxes("nms", boxes);
   check_same_kind("nms", boxes, scores);
@@ -15,15 +28,12 @@ Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold) {
         describe(boxes));
   NoGradGuard no_grad;  // indices: nothing to differentiate
   const Tensor order = sort(scores.detach(), 0, /*descending=*/true).indices;
-  return index_select_in_range(order, 0, nonzero(nms_sorted(index_select_in_range(boxes.detach(), 0, order), iou_threshold)));
+  return index_select_in_range(order, 0, nonzero(keep_flags(index_select_in_range(boxes.detach(), 0, order), iou_threshold)));
 }
 
 Tensor nms_sorted(const Tensor& boxes, double iou_threshold) {
   check_boxes("nms_sorted", boxes);
-  check(iou_threshold >= 0 && iou_threshold <= 1, "nms: iou_threshold ", iou_threshold, " is not in [0, 1]");
-  Tensor keep = Tensor::empty({boxes.size(0)}, {kInt64, boxes.device()});
-  if (boxes.size(0) > 0) RCNN_KERNEL(boxes.device(), nms_keep, boxes.detach(), iou_threshold, keep);
-  return keep;
+  return keep_flags(boxes, iou_threshold);
 }
 
 Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels, double iou_threshold) {

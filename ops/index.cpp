@@ -73,18 +73,36 @@ Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options) {
   return out;
 }
 
+namespace {
+
+int64_t count_nonzero(const Tensor& x) {
+  NoGradGuard no_grad;
+  return static_cast<int64_t>(sum(ne(x.detach(), scalar_like(x, 0)).to(kInt64)).item());
+}
+
+// The positions into an output of `count` (x's number of non-zero elements): the kernel writes them all.
+Tensor compact(const Tensor& x, int64_t count) {
+  Tensor out = Tensor::empty({count}, {kInt64, x.device()});
+  RCNN_KERNEL(x.device(), nonzero, x, out);
+  return out;
+}
+
+}  // namespace
+
 Tensor nonzero(const Tensor& x) {
   check_defined("nonzero", x);
-  NoGradGuard no_grad;
-  return nonzero(x, static_cast<int64_t>(sum(ne(x.detach(), scalar_like(x, 0)).to(kInt64)).item()));
+  return compact(x, count_nonzero(x));
 }
 
 Tensor nonzero(const Tensor& x, int64_t count) {
   check_defined("nonzero", x);
   check(count >= 0 && count <= x.numel(), "nonzero: count ", count, " for ", describe(x));
-  Tensor out = Tensor::empty({count}, {kInt64, x.device()});
-  RCNN_KERNEL(x.device(), nonzero, x, out);
-  return out;
+  // A wrong count would make the kernel write past the result: verified where reading x is free.
+  if (values_checked(x)) {
+    const int64_t actual = count_nonzero(x);
+    check(count == actual, "nonzero: count ", count, " for ", describe(x), " with ", actual, " non-zero elements");
+  }
+  return compact(x, count);
 }
 
 }  // namespace rcnn

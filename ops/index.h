@@ -22,7 +22,7 @@ Tensor index_counts(int64_t n, const Tensor& index, TensorOptions options);
 // a mask. The count sizes the result, so a GPU tensor is synchronised once, as in PyTorch.
 Tensor nonzero(const Tensor& x);
 // The same when the caller has read that count already (with others, in one copy: one wait). It must
-// be x's number of non-zero elements.
+// be x's number of non-zero elements: an error says otherwise where values are checked (ops/checks.h).
 Tensor nonzero(const Tensor& x, int64_t count);
 
 }  // namespace rcnn

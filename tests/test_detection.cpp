@@ -189,6 +189,7 @@ TEST_CASE("nonzero with a count read by the caller; TrustedGpuValues leaves CPU 
   const Tensor x = tensor({0, 3, 0, -1, 2});
   check_values(nonzero(x, 3), {1, 3, 4});
   CHECK_THROWS_WITH_AS(nonzero(x, 6), doctest::Contains("nonzero: count 6"), Error);
+  CHECK_THROWS_WITH_AS(nonzero(x, 2), doctest::Contains("with 3 non-zero elements"), Error);  // would overflow
   CHECK_THROWS_WITH_AS(nonzero(x, -1), doctest::Contains("nonzero: count -1"), Error);
   const TrustedGpuValues trusted;  // skips only the reads of GPU values
   CHECK(values_checked(x));

@@ -4,6 +4,7 @@
 // (with a GPU) the same training on CUDA and how often a step makes the host wait for it.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -137,6 +138,21 @@ TEST_CASE("pretrain_classifier: a backbone learns to classify, and its weights l
   REQUIRE(loaded.size() == 8);
   for (const auto& [name, t] : backbone->named_parameters())
     CHECK_MESSAGE(max(abs(loaded.at(name) - t)).item() == 0, name);
+}
+
+TEST_CASE("FasterRcnn::losses: ground truth is checked on the host, naming the sample") {
+  Generator gen(0);
+  FasterRcnn model(load_config("configs/tv_tiny_peer.yaml", {"input.shorter_side=64", "input.longer_side=64"}), 3, gen);
+  Sample sample;
+  sample.id = "odd";
+  sample.image = rand({3, 64, 64}, gen);
+  sample.boxes = {{2, 2, 30, 30}, {40, 10, 20, 50}};  // the second is inverted
+  sample.labels = {0, 1};
+  sample.difficult = {false, false};
+  CHECK_THROWS_WITH_AS(model.losses(sample, gen), doctest::Contains("FasterRcnn::losses: sample odd: box 1 (40, 10, 20, 50) is inverted"),
+                       Error);
+  sample.difficult = {false, true};  // a difficult box is left out before it is checked or learned from
+  CHECK(std::isfinite(model.losses(sample, gen).total.item()));
 }
 
 TEST_CASE("FasterRcnn: torchvision's parameter names, a backbone whose stride the anchors must match, stride 8 for tiny and vgg16") {
