@@ -42,12 +42,22 @@ endif
 
 CORE_SRC := $(wildcard core/*.cpp core/kernels/*.cpp autograd/*.cpp ops/*.cpp layers/*.cpp models/*.cpp datasets/*.cpp \
   detection/*.cpp detection/kernels/*.cpp distributed/*.cpp)
-# MPI (Debian's OpenMPI, scripts/deps.sh) when it is installed: `mpirun -np N rcnn train` then trains
-# data-parallel. MPI=0 builds a one-process world (distributed/world.h) into its own folder.
-MPI ?= $(shell pkg-config --exists ompi-c && echo 1 || echo 0)
+# MPI (Debian's OpenMPI, installed by scripts/deps.sh): `mpirun -np N rcnn train` then trains
+# data-parallel. MPI=0 builds a one-process world (distributed/world.h) into its own folder. Never
+# decided from what the machine holds: this file is read before `make deps` has installed anything.
+MPI ?= 1
+# Flags of Debian packages, asked of pkg-config once, the first time a recipe needs them: never while
+# this file is read (before `make deps` has installed anything), and a package it cannot find stops the
+# build with its name instead of building without it. $(call pkg_config,VARIABLE,ARGUMENTS)
+pkg_config = $(eval $(1) := $(shell pkg-config $(2) || echo pkg-config-failed))$(if $(filter pkg-config-failed,$($(1))),$(error pkg-config $(2) found nothing: `make deps` installs the packages))$($(1))
+# `rcnn serve`'s HTTP server (serve/, Debian's cpp-httplib): linked into the command and the tests,
+# never into the library.
+HTTP_CFLAGS = $(call pkg_config,HTTP_CFLAGS,--cflags cpp-httplib)
+HTTP_LIBS = $(call pkg_config,HTTP_LIBS,--libs cpp-httplib)
 ifeq ($(MPI),1)
-  CXXFLAGS += -DRCNN_MPI -DOMPI_SKIP_MPICXX $(shell pkg-config --cflags ompi-c)
-  LDLIBS += $(shell pkg-config --libs ompi-c)
+  CXXFLAGS += -DRCNN_MPI -DOMPI_SKIP_MPICXX
+  MPI_CFLAGS = $(call pkg_config,MPI_CFLAGS,--cflags ompi-c)
+  MPI_LIBS = $(call pkg_config,MPI_LIBS,--libs ompi-c)
 else
   CORE_SRC := $(filter-out distributed/mpi_world.cpp,$(CORE_SRC))
   CONFIG := $(CONFIG)-nompi
@@ -63,11 +73,6 @@ ifeq ($(CUDA),1)
 else
   CORE_SRC += cuda/stubs.cpp
 endif
-
-# `rcnn serve`'s HTTP server (serve/, Debian's cpp-httplib): linked into the command and the tests,
-# never into the library.
-CXXFLAGS += $(shell pkg-config --cflags cpp-httplib 2>/dev/null)
-HTTP_LIBS := $(shell pkg-config --libs cpp-httplib 2>/dev/null)
 
 BUILD := build/$(CONFIG)
 LIB := $(BUILD)/librcnn.a
@@ -94,7 +99,7 @@ exercises: $(EXERCISE_BINS)  # the student's own programs (exercises/README.md)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c $< -o $@
+	$(CXX) $(CXXFLAGS) $(MPI_CFLAGS) $(HTTP_CFLAGS) -c $< -o $@
 $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
@@ -106,23 +111,23 @@ $(LIB): $(LIB_OBJ) Makefile
 	rm -f $@ && $(AR) rcsP $@ $(filter %.o,$^)
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(LIB)
-	$(CXX) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(HTTP_LIBS)
 
 $(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(SERVE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS) $(HTTP_LIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(HTTP_LIBS)
 
 $(BUILD)/bin/exercise_%: $(BUILD)/exercises/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/bin/bench_%: $(BUILD)/bench/bench_%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/bin/%: $(BUILD)/tutorials/%/main.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS)
 
 # Runs every test case; doctest's summary is the last line and the exit code is non-zero on failure.
 test: deps
