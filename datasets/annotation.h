@@ -4,6 +4,8 @@
 // bottom-right, so a box covering pixel columns 0..9 spans x1 = 0 to x2 = 10, and its width is
 // x2 - x1 (docs/defaults.md). The VOC reader and writer convert from and to VOC's 1-based inclusive pixels.
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,13 @@ struct CocoBox {
 };
 inline Box from_coco_box(const CocoBox& b) { return {b.x, b.y, b.x + b.width, b.y + b.height}; }
 inline CocoBox to_coco_box(const Box& b) { return {b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}; }
+// A box's COCO numbers: as a COCO file gave them where it came from one, else from its corners. COCO's
+// metric computes from these, as pycocotools does (maskApi.c's bbIou, loadRes' area = w * h): x + w - x
+// is not w in floating point (328.41 + 60.83 - 328.41 = 60.830000000000013), so the corners alone
+// cannot give back a file's width, and an IoU or area exactly on a threshold would land on its other side.
+inline CocoBox coco_numbers(const Box& box, const std::optional<CocoBox>& as_given) {
+  return as_given ? *as_given : to_coco_box(box);
+}
 
 // A box for training, as every reader makes it: clipped to the image, false (and a warning) when
 // nothing of it is inside; a warning too when it was clipped. `where` names the annotation.
@@ -61,7 +70,13 @@ struct Object {
   // COCO's annotated area (of the object's segment), which sorts objects into small, medium and large;
   // below 0 where none was given (VOC, generated sets): the box's area serves.
   double area = -1;
-  double evaluated_area() const { return area >= 0 ? area : box.width() * box.height(); }
+  // COCO's [x, y, w, h] as the file gave them (read for evaluation; see coco_numbers).
+  std::optional<CocoBox> coco_box = std::nullopt;
+  double evaluated_area() const {
+    if (area >= 0) return area;
+    const CocoBox b = coco_numbers(box, coco_box);
+    return b.width * b.height;
+  }
 };
 
 struct Annotation {
@@ -69,7 +84,7 @@ struct Annotation {
   std::string image_path;  // full path of the image file
   int width = 0, height = 0;
   std::vector<Object> objects;
-  int64_t coco_id = -1;  // COCO's numeric image id; -1 where the data set has none (VOC)
+  std::optional<int64_t> coco_id = std::nullopt;  // COCO's image id (any integer, negative too); none in VOC
 };
 
 struct Dataset {

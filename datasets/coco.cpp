@@ -43,14 +43,15 @@ bool is_coco_folder(const std::string& dir) { return !coco_splits(dir).empty(); 
 
 namespace {
 
-// A number as COCO files hold them: x + w - x is not w in binary floating point, so the corner and
-// size we keep are rounded to 12 significant digits on writing, which gives back the annotated
-// numbers (pixel coordinates below 1e5 with up to 6 decimals) and so lossless round trips.
+// A number as COCO files hold them: x + w - x is not w in binary floating point, so a box known only by
+// its corners (converted from VOC) is written rounded to 12 significant digits, which gives back the
+// annotated numbers (pixel coordinates below 1e5 with up to 6 decimals) and so lossless round trips.
 double rounded(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.12g", value);
   return std::strtod(text, nullptr);
 }
+CocoBox rounded(const CocoBox& b) { return {rounded(b.x), rounded(b.y), rounded(b.width), rounded(b.height)}; }
 
 }  // namespace
 
@@ -83,29 +84,34 @@ Dataset parse_coco(const std::string& text, const std::string& source, const std
     data.category_ids.push_back(id);
   }
 
-  std::map<int64_t, size_t> item_of;  // image id -> index into data.items
-  std::map<std::string, size_t> file_of;  // id (file name stem) -> index into images
+  std::map<int64_t, size_t> item_of;  // image id (the file's, whatever its sign) -> index into data.items
   const json& image_list = f.array(root, "images", "the top level");
+  std::map<std::string, int> stem_count;  // file names without extension: a.jpg and a.png share one
+  for (size_t i = 0; i < image_list.size(); ++i)
+    if (image_list[i].is_object() && image_list[i].contains("file_name") && image_list[i]["file_name"].is_string())
+      ++stem_count[fs::path(image_list[i]["file_name"].get<std::string>()).stem().string()];
+  std::map<std::string, size_t> item_named;  // Annotation::id -> index into images
   for (size_t i = 0; i < image_list.size(); ++i) {
     const std::string where = json_at("images", i);
     Annotation a;
-    a.coco_id = f.integer(image_list[i], "id", where);
+    const int64_t id = f.integer(image_list[i], "id", where);
     const std::string file = f.text(image_list[i], "file_name", where);
     const int64_t width = f.integer(image_list[i], "width", where), height = f.integer(image_list[i], "height", where);
     if (width < 1 || height < 1 || width > 100000 || height > 100000)
       f.fail(where, concat_message("image size ", width, "x", height, " is not between 1 and 100000"));
-    if (item_of.count(a.coco_id)) f.fail(where + ".id", concat_message(a.coco_id, " is also another image's"));
-    // The id names the image's outputs (drawn predictions, VOC files): two files must not share it.
+    if (item_of.count(id)) f.fail(where + ".id", concat_message(id, " is also another image's"));
+    // The name an image's outputs are written under (drawn predictions, VOC files): the file's name
+    // without extension, or with it where another file has the same stem (a.jpg and a.png).
     const std::string stem = fs::path(file).stem().string();
-    if (file_of.count(stem))
-      f.fail(where + ".file_name", "'" + visible(file) + "' has the name (without extension) of " +
-                                       json_at("images", file_of[stem]) + "'s file");
+    a.id = stem_count[stem] > 1 ? fs::path(file).filename().string() : stem;
+    if (item_named.count(a.id))
+      f.fail(where + ".file_name", "'" + visible(file) + "' is also " + json_at("images", item_named[a.id]) + "'s file name");
+    a.coco_id = id;
     a.width = static_cast<int>(width);
     a.height = static_cast<int>(height);
-    a.id = stem;
     a.image_path = (fs::path(image_dir) / file).string();
-    item_of[a.coco_id] = data.items.size();
-    file_of[stem] = i;
+    item_of[id] = data.items.size();
+    item_named[a.id] = i;
     data.items.push_back(std::move(a));
   }
 
@@ -138,6 +144,7 @@ Dataset parse_coco(const std::string& text, const std::string& source, const std
       if (o.area < 0) f.fail(where + ".area", concat_message(o.area, " is negative"));
     }
     if (!options.for_training) {  // as annotated, for evaluation
+      o.coco_box = b;
       a.objects.push_back(o);
       continue;
     }
@@ -175,10 +182,13 @@ Dataset read_coco(const std::string& dir, const std::string& split, const CocoRe
 
 std::vector<int64_t> coco_image_ids(const Dataset& data) {
   std::vector<int64_t> ids;
-  const bool own = std::all_of(data.items.begin(), data.items.end(), [](const Annotation& a) { return a.coco_id >= 0; });
+  const auto with_id = std::count_if(data.items.begin(), data.items.end(), [](const Annotation& a) { return a.coco_id.has_value(); });
+  check(with_id == 0 || static_cast<size_t>(with_id) == data.items.size(), "coco_image_ids: ", data.name, ": ", with_id,
+        " of ", data.items.size(), " images have COCO ids: a data set's ids are all the file's, or none are");
+  const bool own = with_id > 0;
   for (const Annotation& a : data.items) {
     if (own) {
-      ids.push_back(a.coco_id);
+      ids.push_back(*a.coco_id);
       continue;
     }
     const bool digits = !a.id.empty() && a.id.size() < 18 &&
@@ -210,11 +220,11 @@ void write_coco(const Dataset& data, const std::string& path) {
     images.push_back({{"id", ids[i]}, {"file_name", fs::path(a.image_path).filename().string()}, {"width", a.width},
                       {"height", a.height}});
     for (const Object& o : a.objects) {
-      const CocoBox b = to_coco_box(o.box);
+      const CocoBox b = o.coco_box ? *o.coco_box : rounded(to_coco_box(o.box));
       json node = {{"id", next_id++},
                    {"image_id", ids[i]},
                    {"category_id", coco_category_id(data, o.label)},
-                   {"bbox", {rounded(b.x), rounded(b.y), rounded(b.width), rounded(b.height)}},
+                   {"bbox", {b.x, b.y, b.width, b.height}},
                    {"area", rounded(o.evaluated_area())},
                    {"iscrowd", o.crowd ? 1 : 0}};
       if (o.difficult) node["difficult"] = 1;

@@ -4,8 +4,10 @@
 //   DIR/annotations/instances_<split>.json   images, annotations (bbox [x, y, w, h], area, iscrowd), categories
 //   DIR/<split>/<file_name>                  the images (or DIR/images/<file_name>, shared by every split)
 // Classes are the categories in increasing id (ids need not be 1..N: Dataset::category_ids keeps
-// them); an image's id is Annotation::coco_id, its id the file name's stem. Boxes are converted in one
-// place (from_coco_box, annotation.h).
+// them); an image's COCO id, whatever its sign, is Annotation::coco_id, always the file's; its id the
+// file name's stem (the whole file name where two files share a stem: a.jpg and a.png). Boxes are
+// converted in one place (from_coco_box, annotation.h); read for evaluation, each object also keeps
+// the file's [x, y, w, h], which COCO's metric computes from (coco_numbers).
 #include <string>
 #include <vector>
 
@@ -35,8 +37,9 @@ Dataset read_coco(const std::string& dir, const std::string& split, const CocoRe
 Dataset parse_coco(const std::string& json, const std::string& source, const std::string& image_dir,
                    const CocoReadOptions& options, std::vector<std::string>& warnings);
 
-// COCO's image ids for a data set: coco_id where every item has one; else the ids themselves where
-// all are decimal numbers and distinct (VOC's "000005" is 5); else 1..N in order.
+// COCO's image ids for a data set: the file's (coco_id) where it came from a COCO file; else (VOC,
+// generated sets) the ids themselves where all are decimal numbers and distinct (VOC's "000005" is
+// 5), else 1..N in order. Some items with ids and some without is an error.
 std::vector<int64_t> coco_image_ids(const Dataset& data);
 // COCO's category id of a label (Dataset::category_ids, or label + 1).
 int64_t coco_category_id(const Dataset& data, int64_t label);

@@ -34,14 +34,15 @@ std::array<double, N> linspace(double start, double stop) {
 const std::array<double, kThresholds> kIouThresholds = linspace<kThresholds>(0.5, 0.95);
 const std::array<double, kRecalls> kRecallPoints = linspace<kRecalls>(0.0, 1.0);
 
-// maskApi.c's bbIou: a crowd region's overlap is the intersection over the detection's area.
-double coco_iou(const Box& d, const Box& g, bool crowd) {
-  const double w = std::min(d.x2, g.x2) - std::max(d.x1, g.x1);
+// maskApi.c's bbIou, operation for operation on COCO's [x, y, w, h] (coco_numbers): a crowd region's
+// overlap is the intersection over the detection's area.
+double coco_iou(const CocoBox& d, const CocoBox& g, bool crowd) {
+  const double w = std::min(d.width + d.x, g.width + g.x) - std::max(d.x, g.x);
   if (w <= 0) return 0;
-  const double h = std::min(d.y2, g.y2) - std::max(d.y1, g.y1);
+  const double h = std::min(d.height + d.y, g.height + g.y) - std::max(d.y, g.y);
   if (h <= 0) return 0;
-  const double inter = w * h, det_area = d.width() * d.height();
-  return inter / (crowd ? det_area : det_area + g.width() * g.height() - inter);
+  const double inter = w * h, det_area = d.width * d.height;
+  return inter / (crowd ? det_area : det_area + g.width * g.height - inter);
 }
 
 // One image's detections and ground truth of one class: evaluateImg's input.
@@ -99,8 +100,8 @@ ImageResult evaluate_image(const ImageClass& ic, const double range[2]) {
       taken[m] = 1;
     }
     for (size_t d = 0; d < D; ++d) {  // an unmatched detection outside the range is no false positive
-      const Box& b = ic.found[d]->box;
-      const double area = b.width() * b.height();
+      const CocoBox b = coco_numbers(ic.found[d]->box, ic.found[d]->coco_box);
+      const double area = b.width * b.height;  // loadRes' area
       if (!r.matched[t * D + d] && (area < range[0] || area > range[1])) r.ignored[t * D + d] = 1;
     }
   }
@@ -135,9 +136,11 @@ CocoEvaluation evaluate_coco(const Dataset& ground_truth, const std::vector<Dete
     std::stable_sort(c.found.begin(), c.found.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
     if (c.found.size() > static_cast<size_t>(kMaxDet[kMaxDets - 1])) c.found.resize(kMaxDet[kMaxDets - 1]);
     c.iou.resize(c.found.size() * c.truth.size());
-    for (size_t d = 0; d < c.found.size(); ++d)
+    for (size_t d = 0; d < c.found.size(); ++d) {
+      const CocoBox found = coco_numbers(c.found[d]->box, c.found[d]->coco_box);
       for (size_t g = 0; g < c.truth.size(); ++g)
-        c.iou[d * c.truth.size() + g] = coco_iou(c.found[d]->box, c.truth[g]->box, c.truth[g]->crowd);
+        c.iou[d * c.truth.size() + g] = coco_iou(found, coco_numbers(c.truth[g]->box, c.truth[g]->coco_box), c.truth[g]->crowd);
+    }
   }
 
   // precision[t][r][k][a][m] and recall[t][k][a][m], -1 where a class has no ground truth in a range.
@@ -248,7 +251,7 @@ void write_coco_results(const std::string& path, const Dataset& ground_truth, co
   for (size_t i = 0; i < ids.size(); ++i) id_of[ground_truth.items[i].id] = ids[i];
   nlohmann::json results = nlohmann::json::array();
   for (const Detection& d : detections) {
-    const CocoBox b = to_coco_box(d.box);
+    const CocoBox b = coco_numbers(d.box, d.coco_box);
     results.push_back({{"image_id", id_of.at(d.image_id)},
                        {"category_id", coco_category_id(ground_truth, d.label)},
                        {"bbox", {b.x, b.y, b.width, b.height}},
@@ -287,7 +290,7 @@ std::vector<Detection> read_coco_results(const std::string& path, const Dataset&
       ++unknown_category;
       continue;
     }
-    detections.push_back({ground_truth.items[item->second].id, label->second, score, from_coco_box(b)});
+    detections.push_back({ground_truth.items[item->second].id, label->second, score, from_coco_box(b), b});
   }
   if (unknown_category > 0)
     std::cerr << "warning: " << path << ": " << unknown_category << " detections of categories " << ground_truth.name

@@ -13,6 +13,10 @@
 // - per class, area range and maxDets (1, 10, 100), the detections of every image pooled by score,
 //   precision made monotone and read at 101 recall points (0 beyond the last recall reached);
 //   AP the mean over thresholds, recall points and classes with ground truth, AR over thresholds.
+// IoUs and detections' areas come from COCO's [x, y, w, h] as the files give them (coco_numbers): from
+// corners, decimal boxes exactly on a threshold fall on its other side. Kept different on purpose: an
+// annotation with id 0 matches (pycocotools marks "unmatched" with id 0 and so drops it), and no
+// detections at all score 0 (pycocotools' loadRes fails on an empty list).
 #include <array>
 #include <string>
 #include <vector>

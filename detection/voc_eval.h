@@ -23,6 +23,7 @@ struct Detection {
   int64_t label = 0;  // index into the data set's classes
   double score = 0;  // double: float would merge scores that differ past the 7th digit into ties
   Box box;           // continuous coordinates in the original image
+  std::optional<CocoBox> coco_box = std::nullopt;  // as a COCO results file gave it (coco_numbers)
 };
 
 struct ClassAP {

@@ -21,6 +21,7 @@ if ! command -v debootstrap > /dev/null; then
 fi
 
 root=${FRESH_ROOT:-$(mktemp -d /var/tmp/rcnn-fresh.XXXXXX)}
+chmod 755 "$root"  # apt inside drops to its own user, which must reach its lists
 mounts=()
 cleanup() {
   local status=$? i

@@ -2,20 +2,31 @@
 """Writes tests/reference/coco_eval.json: COCO ground truth and results files (fixed seeds) and the 12
 summary numbers pycocotools' COCOeval gives them for boxes.
 
-pycocotools is not a Debian package; `coco_eval` below is a port of its cocoeval.py (with maskApi.c's
-bbIou) written from the published source, kept to its structure so the two can be read side by side:
-_prepare (ground truth grouped by image and category in file order, crowds ignored), computeIoU (by
-decreasing score, mergesort, at most maxDets[-1]; a crowd's IoU is the intersection over the
-detection's area), evaluateImg (ignored ground truth sorted last, the greedy match per IoU threshold),
-accumulate (the images' detections pooled by mergesort on score, precision made monotone, read at 101
-recall points with searchsorted) and summarize. loadRes gives each detection id i + 1, area w * h and
-iscrowd 0. Besides the random sets, the cases hold crowd regions, more than 100 detections of a class
-in an image, tied scores, images without objects, a category without ground truth, and areas exactly
-32² and 96².  Run with Debian's python3-numpy:  make reference
-(bench/coco_eval_speed.py times this port beside `rcnn eval --metric coco`.)
+The oracle is the real pycocotools (cocodataset/cocoapi at 8c9bcc3, from ../shared/reference, built
+into build/pycocotools by its build_pycocotools.sh): each case records which oracle made its numbers.
+`coco_eval` below is a port of its cocoeval.py (with maskApi.c's bbIou) written from the published
+source, kept to its structure so the two can be read side by side, and kept as the teaching copy: here
+it is checked equal to the real one on every case (and used alone, said so per case, where
+../shared/reference is absent, or where the real one cannot answer: an empty results list crashes its
+loadRes). The port: _prepare (ground truth grouped by image and category in file order, crowds
+ignored), computeIoU (by decreasing score, mergesort, at most maxDets[-1]; a crowd's IoU is the
+intersection over the detection's area), evaluateImg (ignored ground truth sorted last, the greedy
+match per IoU threshold), accumulate (the images' detections pooled by mergesort on score, precision
+made monotone, read at 101 recall points with searchsorted) and summarize. loadRes gives each
+detection id i + 1, area w * h and iscrowd 0. Besides the random sets, the cases hold crowd regions,
+more than 100 detections of a class in an image, tied scores, images without objects, a category
+without ground truth, areas exactly 32² and 96², seeded sets of decimal boxes built to sit on exact
+ties (IoU exactly 0.5 and 0.75, areas exactly 32² and 96², where computing from corners instead of
+[x, y, w, h] moves the answer), negative and zero image ids, and two files differing only in extension.
+Run with Debian's python3-numpy:  make reference
+(bench/coco_eval_speed.py times the port beside `rcnn eval --metric coco`.)
 """
+import contextlib
+import copy
+import io
 import json
 import os
+import subprocess
 import sys
 from collections import defaultdict
 
@@ -283,18 +294,115 @@ def crafted_cases():
     return cases
 
 
+def tie_case(rng, n_images):
+    """Decimal boxes [x, y, w, h] whose true IoU with a detection is exactly 0.5 (shifted by w/3) or 0.75
+    (by w/7), and boxes and detections whose true area is exactly 32² or 96²: in floating point each
+    lands on one side of its threshold, and only pycocotools' own arithmetic lands where it does."""
+    cats = [1, 2]
+    images, annotations, results = [], [], []
+    on_edge = [(25.6, 40.0), (12.8, 80.0), (51.2, 20.0), (76.8, 120.0), (115.2, 80.0), (38.4, 240.0)]
+    for img in range(1, n_images + 1):
+        images.append({'id': img, 'file_name': '%d.jpg' % img, 'width': 900, 'height': 900})
+        for _ in range(int(rng.integers(2, 9))):
+            x, y = round(float(rng.uniform(0, 600)), 2), round(float(rng.uniform(0, 600)), 2)
+            kind = rng.random()
+            if kind < 0.35:
+                w, h = on_edge[int(rng.integers(0, len(on_edge)))]
+            elif kind < 0.7:
+                w, h = round(0.03 * int(rng.integers(100, 3000)), 2), round(float(rng.uniform(5, 200)), 2)
+            else:
+                w, h = round(0.07 * int(rng.integers(100, 2000)), 2), round(float(rng.uniform(5, 200)), 2)
+            cat = int(rng.choice(cats))
+            annotations.append({'id': len(annotations) + 1, 'image_id': img, 'category_id': cat,
+                                'bbox': [x, y, w, h], 'area': w * h, 'iscrowd': 0})
+            for _ in range(int(rng.integers(1, 4))):
+                shift = rng.choice([w / 3, w / 7, 0.0, -w / 3, -w / 7])
+                dx, dy = (round(float(shift), 2), 0.0) if rng.random() < 0.5 else (0.0, round(float(shift) * h / w, 2))
+                box = [round(x + dx, 2), round(y + dy, 2), w, h]
+                if rng.random() < 0.3:  # a detection of its own whose area sits on a range's end
+                    ew, eh = on_edge[int(rng.integers(0, len(on_edge)))]
+                    box = [round(float(rng.uniform(0, 700)), 2), round(float(rng.uniform(0, 700)), 2), ew, eh]
+                results.append({'image_id': img, 'category_id': cat, 'bbox': box, 'score': round(float(rng.random()), 2)})
+    return {'images': images, 'annotations': annotations,
+            'categories': [{'id': c, 'name': 'class%d' % c} for c in cats]}, results
+
+
+def id_cases():
+    """Image ids as the file gives them: negative, zero, far apart; file names sharing a stem."""
+    img = lambda i, name: {'id': i, 'file_name': name, 'width': 200, 'height': 200}
+    ann = lambda i, image, box: {'id': i, 'image_id': image, 'category_id': 1, 'bbox': box,
+                                 'area': box[2] * box[3], 'iscrowd': 0}
+    gt = {'images': [img(-3, 'a.jpg'), img(0, 'a.png'), img(7, 'b.jpg'), img(-100, 'c.jpg')],
+          'categories': [{'id': 1, 'name': 'a'}],
+          'annotations': [ann(1, -3, [10, 10, 50, 50]), ann(2, 0, [20, 20, 40, 40]), ann(3, 7, [5, 5, 30, 60]),
+                          ann(4, -100, [100, 100, 60, 60]), ann(5, -3, [120, 30, 40, 40])]}
+    res = [{'image_id': -3, 'category_id': 1, 'bbox': [10, 10, 50, 50], 'score': 0.9},
+           {'image_id': 0, 'category_id': 1, 'bbox': [10, 10, 50, 50], 'score': 0.8},
+           {'image_id': 7, 'category_id': 1, 'bbox': [6, 5, 30, 60], 'score': 0.7},
+           {'image_id': -100, 'category_id': 1, 'bbox': [100, 112, 60, 60], 'score': 0.6},
+           {'image_id': -3, 'category_id': 1, 'bbox': [20, 20, 40, 40], 'score': 0.5}]
+    return [('negative and zero image ids, two files that differ only in extension', gt, res)]
+
+
+def real_pycocotools():
+    """pycocotools' COCO and COCOeval built from ../shared/reference, or None where it is absent."""
+    reference = os.path.join(HERE, '..', '..', '..', 'shared', 'reference')
+    if not os.path.isdir(reference):
+        print('../shared/reference is absent: every case is scored by the port alone (said per case)', file=sys.stderr)
+        return None
+    out = os.path.join(HERE, '..', '..', 'build', 'pycocotools')
+    if not os.path.exists(os.path.join(out, 'PythonAPI', 'pycocotools', 'cocoeval.py')):
+        subprocess.run([os.path.join(reference, 'build_pycocotools.sh'), out], check=True, stdout=sys.stderr)
+    sys.path.insert(0, os.path.join(out, 'PythonAPI'))
+    np.float = float  # cocoeval.py's accumulate() uses np.float, gone from numpy >= 1.24 (nothing else is patched)
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def evaluate(dataset, results):
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO()
+            gt.dataset = copy.deepcopy(dataset)
+            gt.createIndex()
+            e = COCOeval(gt, gt.loadRes(copy.deepcopy(results)), 'bbox')
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+        return [float(v) for v in e.stats]
+    return evaluate
+
+
+REAL = 'pycocotools (cocodataset/cocoapi 8c9bcc3, ../shared/reference)'
+
+
 def main():
-    cases = []
-    for name, gt, res in crafted_cases():
-        cases.append({'name': name, 'ground_truth': gt, 'results': res, 'stats': coco_eval(gt, res)})
+    real = real_pycocotools()
+    named = [(name, gt, res) for name, gt, res in crafted_cases()] + id_cases()
     for seed in range(24):
         rng = np.random.default_rng(1000 + seed)
         gt, res = random_case(rng, int(rng.integers(1, 16)), int(rng.integers(0, 40)) if seed % 6 else 130)
-        cases.append({'name': 'random %d' % seed, 'ground_truth': gt, 'results': res, 'stats': coco_eval(gt, res)})
+        named.append(('random %d' % seed, gt, res))
+    for seed in range(40):
+        rng = np.random.default_rng(5000 + seed)
+        gt, res = tie_case(rng, int(rng.integers(1, 6)))
+        named.append(('exact ties %d' % seed, gt, res))
+    cases, largest = [], 0.0
+    for name, gt, res in named:
+        port = coco_eval(gt, res)
+        if real is None or not res:
+            why = 'the real one is absent' if real is None else "the real one's loadRes fails on an empty list"
+            cases.append({'name': name, 'oracle': 'port of pycocotools (%s)' % why, 'ground_truth': gt, 'results': res,
+                          'stats': port})
+            continue
+        stats = real(gt, res)
+        difference = max(abs(a - b) for a, b in zip(stats, port))
+        assert difference <= 1e-12, '%s: the port differs from pycocotools by %g: %s against %s' % (name, difference, port, stats)
+        largest = max(largest, difference)
+        cases.append({'name': name, 'oracle': REAL, 'ground_truth': gt, 'results': res, 'stats': stats})
     out = os.path.join(HERE, 'coco_eval.json')
     with open(out, 'w') as f:
         json.dump({'cases': cases}, f)
-    print('wrote %d cases to %s' % (len(cases), out), file=sys.stderr)
+    print('wrote %d cases to %s (%d from the real pycocotools; the port differs by at most %g)' %
+          (len(cases), out, sum(c['oracle'] == REAL for c in cases), largest), file=sys.stderr)
 
 
 if __name__ == '__main__':
