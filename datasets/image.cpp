@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 
 namespace rcnn {
@@ -58,6 +59,32 @@ void check_jpeg_huffman_tables(const uint8_t* b, size_t size, const std::string&
   }
 }
 
+// The format a file's first bytes announce, for messages only: stb tries its decoders in turn and
+// reports the last one's complaint, so a JPEG cut inside its header fails with "bad png sig".
+const char* announced_format(const uint8_t* b, size_t size) {
+  auto starts = [&](std::initializer_list<uint8_t> magic) {
+    return size >= magic.size() && std::equal(magic.begin(), magic.end(), b);
+  };
+  if (starts({0xFF, 0xD8, 0xFF})) return "JPEG";
+  if (starts({0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'})) return "PNG";
+  if (starts({'G', 'I', 'F', '8'})) return "GIF";
+  if (starts({'B', 'M'})) return "BMP";
+  return nullptr;
+}
+
+// Why stb could not decode a file, in words that name its real problem. stb's own complaint is quoted
+// only where no format was announced: otherwise it may be another decoder's.
+std::string decode_failure(const uint8_t* bytes, size_t size) {
+  const char* format = announced_format(bytes, size);
+  if (!format)
+    return concat_message("not an image stb_image reads (JPEG, PNG, BMP, GIF, TGA, PNM, PSD, HDR): ",
+                          stbi_failure_reason() ? stbi_failure_reason() : "unknown");
+  int w = 0, h = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &w, &h, &channels))
+    return concat_message("a ", format, " (by its first bytes) whose header is cut short or corrupt (", size, " bytes)");
+  return concat_message("a ", w, "x", h, " ", format, " whose data is cut short or corrupt (", size, " bytes)");
+}
+
 }  // namespace
 
 Image load_image(const std::string& path) {
@@ -73,7 +100,7 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name) {
   int w = 0, h = 0, channels = 0;
   std::unique_ptr<uint8_t, void (*)(void*)> data(
       stbi_load_from_memory(bytes, static_cast<int>(size), &w, &h, &channels, 3), stbi_image_free);
-  check(data != nullptr, "load_image: cannot decode ", name, ": ", stbi_failure_reason());
+  if (!data) throw Error(concat_message("load_image: cannot decode ", name, ": ", decode_failure(bytes, size)));
   Image image;
   image.width = w;
   image.height = h;

@@ -110,11 +110,18 @@ struct Window {
 
 namespace {
 
-// FNV-1a: a fingerprint of what every process must agree on before training together.
-uint64_t fingerprint(const std::string& text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
-  return h;
+// What identifies an image file without reading it whole: its size and its first and last 4 KiB (a
+// JPEG's header and tables, and where its data ends), so folders with the same names but other pictures differ.
+std::string file_identity(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "missing";
+  const std::streamoff size = in.tellg(), edge = std::min<std::streamoff>(size, 4096);
+  std::string bytes(static_cast<size_t>(2 * edge), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), edge);
+  in.seekg(size - edge);
+  in.read(bytes.data() + edge, edge);
+  return std::to_string(size) + " " + bytes;
 }
 
 // Processes started with other configs, data or splits would average gradients of different models:
@@ -123,22 +130,12 @@ void check_same_run(distributed::World& world, const DetectorConfig& config, con
   if (world.size() == 1) return;
   std::string run = to_yaml(config) + "\nsplit " + split + "\nclasses";
   for (const std::string& c : data.classes) run += " " + c;
-  for (const Annotation& a : data.items) run += "\n" + a.id;
-  const int64_t mine = static_cast<int64_t>(fingerprint(run));
-  const Tensor root = from_vector<int64_t>({mine}, {1});
-  world.broadcast({root});
-  std::vector<int64_t> differs(static_cast<size_t>(world.size()), 0);
-  differs[static_cast<size_t>(world.rank())] = root.to_vector<int64_t>()[0] != mine;
-  const Tensor all = from_vector(differs, {world.size()});
-  world.all_reduce_sum({all});
-  std::string ranks;
-  const std::vector<int64_t> flags = all.to_vector<int64_t>();
-  for (size_t r = 0; r < flags.size(); ++r)
-    if (flags[r]) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+  for (const Annotation& a : data.items) run += "\n" + a.id + " " + file_identity(a.image_path);
+  const std::vector<int> ranks = distributed::ranks_differing_from_root(world, run);
   if (!ranks.empty())
     throw distributed::AgreedError(concat_message(
-        "rank ", ranks, " of ", world.size(), " was started with another config, data set or split than rank 0 ",
-        "(compared: the config with every --set, the split's image list and the class names); give every process ",
+        "rank ", distributed::ranks_text(ranks), " of ", world.size(), " was started with another config, data set or split than rank 0 ",
+        "(compared: the config with every --set, the split's image list, each image file's size and first and last 4 KiB, and the class names); give every process ",
         "the same --config, --set, --data and --split, with the data at the same path on every machine"));
 }
 
@@ -207,6 +204,10 @@ TrainResult train_detector(const TrainOptions& options) {
     check(options.resume || !fs::exists(checkpoint), options.out_dir,
           " already holds a run (checkpoint.safetensors): continue it with --resume, or choose another --out");
     check(!options.resume || fs::exists(checkpoint), "--resume: ", options.out_dir, " holds no checkpoint to resume from");
+    // A save cut short (a SIGKILL after mpirun's grace) leaves its .tmp; the checkpoint before it is whole.
+    std::error_code ignored;
+    if (fs::remove(checkpoint + ".tmp", ignored))
+      std::cerr << "note: removed " << checkpoint << ".tmp, an unfinished save of an interrupted run\n";
   }
 
   Dataset data = read_dataset(options.data_dir, options.split, DataPurpose::Training);

@@ -22,6 +22,19 @@ GradientReducer::GradientReducer(World& world, std::vector<Tensor> params, size_
     bytes += size;
     bucket_of_[&p->impl()] = buckets_.size() - 1;
   }
+  // Each bucket is one all-reduce whose size and dtype every rank must share: a rank whose buckets differ
+  // (another --bucket-mb, another model) would exchange messages of other sizes and corrupt memory.
+  std::string layout;
+  for (const std::vector<Tensor>& bucket : buckets_) {
+    int64_t count = 0;
+    for (const Tensor& t : bucket) count += t.numel();
+    layout += concat_message(dtype_name(bucket.front().dtype()), " ", count, "\n");
+  }
+  const std::vector<int> differing = ranks_differing_from_root(world, layout);
+  if (!differing.empty())
+    throw AgreedError(concat_message("rank ", ranks_text(differing), " of ", world.size(), " would sum gradients in other buckets "
+                                     "than rank 0 (", buckets_.size(), " buckets of up to ", bucket_bytes >> 20,
+                                     " MiB here): give every process the same --bucket-mb and the same model"));
   waiting_.resize(buckets_.size());
   done_.resize(buckets_.size());
   for (size_t b = 0; b < buckets_.size(); ++b) waiting_[b] = buckets_[b].size();

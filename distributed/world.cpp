@@ -44,6 +44,39 @@ std::unique_ptr<World> make_world() {
 
 }  // namespace
 
+namespace {
+
+// FNV-1a: a fingerprint of what every process must agree on.
+int64_t fingerprint(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  return static_cast<int64_t>(h);
+}
+
+}  // namespace
+
+std::vector<int> ranks_differing_from_root(World& world, const std::string& what) {
+  if (world.size() == 1) return {};
+  const int64_t mine = fingerprint(what);
+  const Tensor root = from_vector<int64_t>({mine}, {1});
+  world.broadcast({root});
+  std::vector<int64_t> differs(static_cast<size_t>(world.size()), 0);
+  differs[static_cast<size_t>(world.rank())] = root.to_vector<int64_t>()[0] != mine;
+  const Tensor all = from_vector(differs, {world.size()});
+  world.all_reduce_sum({all});
+  std::vector<int> ranks;
+  const std::vector<int64_t> flags = all.to_vector<int64_t>();
+  for (size_t r = 0; r < flags.size(); ++r)
+    if (flags[r]) ranks.push_back(static_cast<int>(r));
+  return ranks;
+}
+
+std::string ranks_text(const std::vector<int>& ranks) {
+  std::string text;
+  for (int r : ranks) text += (text.empty() ? "" : ", ") + std::to_string(r);
+  return text;
+}
+
 World& world() {
   static std::unique_ptr<World> instance = make_world();
   return *instance;

@@ -34,6 +34,13 @@ class World {
 // This process's world, set up on the first call: MPI's when started by mpirun, else one process.
 World& world();
 
+// The ranks (in increasing order) whose `what` differs from rank 0's: a fingerprint of it is broadcast
+// and compared, so every rank learns the same answer and can refuse together (an AgreedError) before
+// ranks that disagree exchange messages of different sizes. Empty in a world of one.
+std::vector<int> ranks_differing_from_root(World& world, const std::string& what);
+// "1, 3": ranks for a message.
+std::string ranks_text(const std::vector<int>& ranks);
+
 // An error every rank raised at the same point of the same collective decision (a diverged loss,
 // ranks started with different configs): rank 0 alone reports it, and no rank needs to abort others.
 struct AgreedError : Error {

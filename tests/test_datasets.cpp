@@ -59,7 +59,17 @@ TEST_CASE("images: PNG round trip, grey and RGBA become RGB, bad files name them
   CHECK(rgba.rgb == std::vector<uint8_t>{10, 20, 30, 40, 50, 60});
   CHECK_THROWS_WITH_AS(load_image(dir / "missing.png"), doctest::Contains("missing.png"), Error);
   write_file(dir / "bad.jpg", "\xFF\xD8\xFF\xE0 this is not a JPEG");
-  CHECK_THROWS_WITH_AS(load_image(dir / "bad.jpg"), doctest::Contains("bad.jpg"), Error);
+  CHECK_THROWS_WITH_AS(load_image(dir / "bad.jpg"), doctest::Contains("bad.jpg: a JPEG (by its first bytes) whose header is cut short or corrupt"), Error);
+  write_file(dir / "notes.png", "just text");
+  CHECK_THROWS_WITH_AS(load_image(dir / "notes.png"), doctest::Contains("notes.png: not an image stb_image reads"), Error);
+  {  // a truncated JPEG once failed with the PNG decoder's "bad png sig"
+    Image big(64, 48, {90, 120, 30});
+    save_jpeg(big, dir / "big.jpg", 90);
+    write_file(dir / "cut.jpg", read_file(dir / "big.jpg").substr(0, 300));
+    const std::string expected = "load_image: cannot decode " + (dir / "cut.jpg") +
+                                 ": a 64x48 JPEG whose data is cut short or corrupt (300 bytes)";
+    CHECK_THROWS_WITH_AS(load_image(dir / "cut.jpg"), expected.c_str(), Error);
+  }
   const std::string bytes = read_file(dir / "a.jpg");
   write_file(dir / "truncated.jpg", bytes.substr(0, bytes.size() / 3));
   // stb fills a truncated JPEG's missing part instead of failing; what matters is no crash and the right size.

@@ -185,6 +185,8 @@ TEST_CASE("gradient buckets: reduced in one order on every rank, each parameter 
   std::vector<int64_t> handed;
   distributed::GradientReducer reducer(world, params, 2000, [&](Tensor& p) { handed.push_back(p.numel()); });
   CHECK(reducer.buckets() == 3);
+  CHECK(world.calls == std::vector<std::vector<int64_t>>{{2}});  // the ranks agreed on the buckets (one flag each)
+  world.calls.clear();
   reducer.ready(params[1]);  // b: its bucket still waits for c
   reducer.ready(params[0]);  // a: bucket 2 is complete, but buckets 0 and 1 come first
   CHECK(world.calls.empty());
@@ -281,6 +283,30 @@ TEST_CASE("mpirun -np 2: a rank that fails stops every rank with one line; ranks
     CHECK(r.output.find("rcnn: error: rank 1 of 2 was started with another config, data set or split than rank 0") !=
           std::string::npos);
     CHECK_FALSE(fs::exists(dir / "differ/checkpoint.safetensors"));
+  }
+  {  // rank 1 with other gradient buckets: refused at start naming it (it once died in MPI_Allreduce
+     // with "double free or corruption", or the error named rank 0)
+    const std::string args = train_args(dir, "buckets", "--set train.iterations=3");
+    const Run r = shell(mpirun(1) + rcnn + args + " : -np 1 " + rcnn + args + " --bucket-mb 1");
+    CAPTURE(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.output.find("rcnn: error: rank 1 of 2 would sum gradients in other buckets than rank 0") != std::string::npos);
+    CHECK(r.output.find("corruption") == std::string::npos);
+  }
+  {  // the same image names with another picture on rank 1: refused naming it
+    fs::copy(dir / "shapes", dir / "other", fs::copy_options::recursive);
+    const std::string first = read_file(dir / "shapes/ImageSets/Main/trainval.txt").substr(0, 6);
+    const std::string second = read_file(dir / "shapes/ImageSets/Main/trainval.txt").substr(7, 6);
+    fs::copy_file(dir / "shapes/JPEGImages/" + second + ".jpg", dir / "other/JPEGImages/" + first + ".jpg",
+                  fs::copy_options::overwrite_existing);
+    const std::string args = train_args(dir, "pictures", "--set train.iterations=3");
+    std::string other = args;
+    other.replace(other.find(dir / "shapes"), (dir / "shapes").size(), dir / "other");
+    const Run r = shell(mpirun(1) + rcnn + args + " : -np 1 " + rcnn + other);
+    CAPTURE(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.output.find("rcnn: error: rank 1 of 2 was started with another config, data set or split than rank 0") !=
+          std::string::npos);
   }
 }
 
