@@ -50,8 +50,10 @@ MPI ?= 1
 # this file is read (before `make deps` has installed anything), and a package it cannot find stops the
 # build with its name instead of building without it. $(call pkg_config,VARIABLE,ARGUMENTS)
 pkg_config = $(eval $(1) := $(shell pkg-config $(2) || echo pkg-config-failed))$(if $(filter pkg-config-failed,$($(1))),$(error pkg-config $(2) found nothing: `make deps` installs the packages))$($(1))
-# `rcnn serve`'s HTTP server (serve/, Debian's cpp-httplib): linked into the command and the tests,
-# never into the library.
+# `rcnn serve` (serve/: Boost.Beast for HTTP, GMime for multipart forms, uriparser for queries) is
+# linked into the command and the tests, never into the library; the tests' HTTP client is cpp-httplib's.
+SERVE_CFLAGS = $(call pkg_config,SERVE_CFLAGS,--cflags gmime-3.0 liburiparser)
+SERVE_LIBS = $(call pkg_config,SERVE_LIBS,--libs gmime-3.0 liburiparser)
 HTTP_CFLAGS = $(call pkg_config,HTTP_CFLAGS,--cflags cpp-httplib)
 HTTP_LIBS = $(call pkg_config,HTTP_LIBS,--libs cpp-httplib)
 ifeq ($(MPI),1)
@@ -75,6 +77,10 @@ else
 endif
 
 BUILD := build/$(CONFIG)
+$(BUILD)/serve/%.o: EXTRA_CFLAGS = $(SERVE_CFLAGS)
+# Every file that includes httplib.h must see the defines its library was built with (SSL members change
+# httplib::Client's layout): all the tests.
+$(BUILD)/tests/%.o: EXTRA_CFLAGS = $(HTTP_CFLAGS)
 LIB := $(BUILD)/librcnn.a
 SERVE_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard serve/*.cpp))
 # A kernel's CPU file and CUDA twin share a name (nms.cpp, nms.cu): CUDA objects end in .cu.o.
@@ -99,7 +105,7 @@ exercises: $(EXERCISE_BINS)  # the student's own programs (exercises/README.md)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(MPI_CFLAGS) $(HTTP_CFLAGS) -c $< -o $@
+	$(CXX) $(CXXFLAGS) $(MPI_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
@@ -111,11 +117,11 @@ $(LIB): $(LIB_OBJ) Makefile
 	rm -f $@ && $(AR) rcsP $@ $(filter %.o,$^)
 
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(LIB)
-	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(HTTP_LIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS) $(HTTP_LIBS)
 
 $(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(SERVE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(HTTP_LIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS)
 
 $(BUILD)/bin/exercise_%: $(BUILD)/exercises/%.o $(LIB)
 	@mkdir -p $(dir $@)

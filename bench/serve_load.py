@@ -5,6 +5,10 @@ generated images of mixed sizes (128 to 640 pixels) to a server of the demo's de
 (truncated, bit-flipped, sent with a wrong content type). Reports failed requests, median and p99
 latency, requests per second, the server's resident memory after the first 50 requests and at the end,
 and how many mutated uploads got a result or a JSON error (every one must), that the server never died.
+Then the attacks that once worked, all at once for 20 s: chunked uploads of 64 MiB each (over the 20
+MiB limit), PNGs with Apple's CgBI chunk declaring 12 000 x 12 000 pixels, header floods, and 64
+connections dripping a byte a second; the server's peak resident memory meanwhile must stay under
+workers x (3 x upload limit + 3 x max pixels) + its memory when ready, and /healthz must answer.
 
   /usr/bin/python3 bench/serve_load.py --rcnn build/cpu/bin/rcnn [--out bench/results_serve.json]
 """
@@ -13,7 +17,9 @@ import concurrent.futures
 import json
 import os
 import random
+import socket
 import statistics
+import threading
 import subprocess
 import sys
 import tempfile
@@ -42,6 +48,81 @@ def post(port, body, content_type, path="/api/detect"):
     except urllib.error.HTTPError as e:
         status, text = e.code, e.read()
     return status, json.loads(text), time.perf_counter() - start
+
+
+def raw(port, data, chunks=(), seconds=10.0):
+    """Sends bytes (then chunks) on a socket of its own; returns the status line's code, or 0."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=seconds)
+    try:
+        s.sendall(data)
+        for c in chunks:
+            s.sendall(c)
+    except OSError:
+        pass
+    try:
+        answer = s.recv(4096)
+        return int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/") else 0
+    except (OSError, ValueError, IndexError):
+        return 0
+    finally:
+        s.close()
+
+
+def attack(port, pid, seconds=20.0):
+    """The attacks of issue 29 at once; returns the peak RSS seen (MiB), the answers by kind, /healthz's."""
+    peak, done, answers = [rss_mib(pid)], threading.Event(), {}
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mib(pid))
+            time.sleep(0.02)
+    def count(kind, status):
+        answers.setdefault(kind, {}).setdefault(str(status), 0)
+        answers[kind][str(status)] += 1
+    chunk = b"100000\r\n" + b"x" * (1 << 20) + b"\r\n"
+    head = b"POST /api/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+    cgbi = (b"\x89PNG\r\n\x1a\n" + b"\0\0\0\x04CgBI\x50\x00\x20\x06\0\0\0\0" +
+            b"\0\0\0\x0dIHDR\0\0\x2e\xe0\0\0\x2e\xe0\x08\x02\0\0\0\0\0\0\0" + b"\0" * 400000)
+    flood = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: value\r\n" % i for i in range(100000)) + b"\r\n"
+    end = time.time() + seconds
+    def chunked():
+        while time.time() < end:
+            count("chunked 64 MiB", raw(port, head + b"Transfer-Encoding: chunked\r\n\r\n", [chunk] * 64))
+    def bombs():
+        while time.time() < end:
+            count("CgBI bomb", raw(port, head + b"Content-Length: %d\r\n\r\n" % len(cgbi) + cgbi))
+    def floods():
+        while time.time() < end:
+            count("header flood", raw(port, flood))
+    def drip():
+        s = socket.create_connection(("127.0.0.1", port))
+        for b in b"GET /healthz HTTP/1.1\r\n":
+            if time.time() > end:
+                break
+            try:
+                s.send(bytes([b]))
+            except OSError:
+                break
+            time.sleep(1)
+        s.close()
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    workers = [threading.Thread(target=f) for f in [chunked] * 8 + [bombs] * 4 + [floods] * 2 + [drip] * 64]
+    for w in workers:
+        w.start()
+    health = []
+    while time.time() < end:
+        start = time.perf_counter()
+        try:
+            health.append((urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port, timeout=10).status,
+                           time.perf_counter() - start))
+        except (urllib.error.URLError, OSError):
+            health.append((0, time.perf_counter() - start))
+        time.sleep(0.5)
+    for w in workers:
+        w.join()
+    done.set()
+    sampler.join()
+    return peak[0], answers, health
 
 
 def main():
@@ -99,6 +180,8 @@ def main():
                 status, body, _ = post(port, bytes(b), rng.choice(["image/jpeg", "text/plain", "application/octet-stream"]))
                 answered["result" if status == 200 and "objects" in body else "error" if "error" in body else "other"] += 1
             alive = server.poll() is None and urllib.request.urlopen("http://127.0.0.1:%d/healthz" % port).status == 200
+            peak, attacks, health = attack(port, server.pid)
+            alive = alive and server.poll() is None
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -111,15 +194,22 @@ def main():
            "rss_mib_after_50": round(rss_50, 1), "rss_mib_after_all": round(rss_end, 1),
            "rss_growth_after_50": round(rss_end / rss_50 - 1, 4), "mutated_uploads": a.mutated, "mutated_answers": answered,
            "server_alive": alive}
+    bound = rss_start + a.clients * (3 * 20 + 3 * 40e6 / (1 << 20))  # workers x (3 x limit + 3 x max pixels) + ready
+    row.update({"attack_peak_rss_mib": round(peak, 1), "attack_rss_bound_mib": round(bound, 1), "attack_answers": attacks,
+                "attack_healthz_ok": sum(s == 200 for s, _ in health), "attack_healthz_asked": len(health),
+                "attack_healthz_max_s": round(max(t for _, t in health), 3)})
     row["cpu"] = cpu_name()
     print("rcnn serve: %d requests from %d clients: %d failed, median %.1f ms, p99 %.1f ms, %.2f requests/s; RSS %.0f MiB "
           "ready, %.0f after 50, %.0f after %d (%+.1f %%); %d mutated uploads: %d results, %d JSON errors, %d other; "
           "server alive: %s" % (a.requests, a.clients, failed, row["median_ms"], row["p99_ms"], row["requests_per_second"],
                                 rss_start, rss_50, rss_end, a.requests, 100 * row["rss_growth_after_50"], a.mutated,
                                 answered["result"], answered["error"], answered["other"], alive))
+    print("under attack (20 s: chunked 64 MiB uploads, CgBI bombs, header floods, 64 dripping clients): peak RSS %.0f MiB "
+          "(bound %.0f), answers %s, /healthz %d of %d answered 200, slowest %.2f s" %
+          (peak, bound, json.dumps(attacks), row["attack_healthz_ok"], len(health), row["attack_healthz_max_s"]))
     with open(a.out, "w") as f:
         json.dump(row, f, indent=1)
-    if failed or answered["other"] or not alive:
+    if failed or answered["other"] or not alive or peak > bound or row["attack_healthz_ok"] < len(health):
         sys.exit("serve_load: failures")
 
 

@@ -39,6 +39,14 @@ void start_with_short_spin(int, char** argv, char** env) {
   }
   with_spin.push_back(const_cast<char*>(kSpin));
   with_spin.push_back(nullptr);
+  // The program's own path, not /proc/self/exe: the kernel names a process after the file it runs, and
+  // ps and top would show "exe". (/proc/self/exe still serves where the path is gone: a rebuild.)
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    execve(self, argv, with_spin.data());
+  }
   execve("/proc/self/exe", argv, with_spin.data());  // returns only if it failed: run on as we are
 }
 

@@ -28,12 +28,13 @@ struct Image {
 Image load_image(const std::string& path);
 // Decodes an encoded image held in memory; `name` is used in error messages.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name);
-// The size an encoded JPEG, PNG, BMP or GIF declares in its header, read without decoding it: a server
-// checks it before it decodes (a 50-byte PNG can declare 60 000 x 60 000 pixels). False where the
-// header is not there or cut short.
+// The size an encoded JPEG, PNG, BMP or GIF declares in its header, read by the decoder's own header
+// parse without decoding: a server checks it before it decodes (a 50-byte PNG can declare 60 000 x
+// 60 000 pixels). False where the header is not there, cut short, not one of these formats, or
+// declares more than the decoder takes at all (2^30 bytes of pixels).
 bool declared_image_size(const uint8_t* bytes, size_t size, int64_t& width, int64_t& height);
-// Whether the bytes start as a JPEG, PNG, BMP or GIF file does (what decode_image reads).
-bool looks_like_image(const uint8_t* bytes, size_t size);
+// "JPEG", "PNG", "GIF" or "BMP", as the bytes' signature announces; nullptr for anything else.
+const char* image_format(const uint8_t* bytes, size_t size);
 void save_png(const Image& image, const std::string& path);
 void save_jpeg(const Image& image, const std::string& path, int quality = 90);
 

@@ -1,5 +1,6 @@
 #include "datasets/loader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "datasets/batches.h"
@@ -19,7 +20,9 @@ Sample prepare_image(const Annotation& item, Image image, const LoaderOptions& o
   s.original_width = image.width;
   s.original_height = image.height;
   s.scale = resize_scale(image.width, image.height, options.shorter_side, options.longer_side);
-  const int w = static_cast<int>(std::lround(image.width * s.scale)), h = static_cast<int>(std::lround(image.height * s.scale));
+  // At least a pixel each way: a 600 x 1 strip scaled to a longer side of 256 is 256 x 1, not 256 x 0.
+  const int w = std::max(1, static_cast<int>(std::lround(image.width * s.scale)));
+  const int h = std::max(1, static_cast<int>(std::lround(image.height * s.scale)));
   image = resize_bilinear(image, w, h);
   s.flipped = flip;
   if (flip) image = flip_horizontal(image);

@@ -81,6 +81,7 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("train.images_per_step", s.images_per_step, 1, 4096);
   v("train.batch_mode", s.batch_mode, {"accumulate", "padded"});
   v("train.keep_empty_images", s.keep_empty_images);
+  v("train.collective_timeout_s", s.collective_timeout_s, 0.001, 1e6);
   v("train.milestones", s.milestones, 1, 1e9);
   v("train.gamma", s.gamma, 0, inf);
   v("train.warmup_iterations", s.warmup_iterations, 0, 1e9);

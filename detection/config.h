@@ -73,6 +73,9 @@ struct SolverConfig {
   // Images without objects (COCO lists them; a VOC image whose boxes were all dropped): trained on as
   // negatives (true), or left out as torchvision's COCO references do (false). Evaluation keeps them.
   bool keep_empty_images = true;
+  // Under mpirun: a collective that waits longer than this for the other ranks (one stopped or hung)
+  // names the ranks that did not arrive and stops the job (distributed/world.h).
+  double collective_timeout_s = 300;
   std::vector<int64_t> milestones = {50000};
   double gamma = 0.1;
   int64_t warmup_iterations = 0;  // linear warm-up from warmup_factor x lr (torchvision's references)

@@ -8,7 +8,8 @@ namespace rcnn {
 Metadata detector_metadata(const DetectorInfo& info) {
   return {{"config", to_yaml(info.config)},
           {"classes", nlohmann::json(info.classes).dump()},
-          {"position", std::to_string(info.position)}};
+          {"position", std::to_string(info.position)},
+          {"step_images", std::to_string(info.step_images)}};
 }
 
 std::string checkpoint_path(const std::string& path) {
@@ -27,6 +28,7 @@ DetectorInfo read_detector_info(const std::string& path) {
     info.classes = nlohmann::json::parse(meta["classes"]).get<std::vector<std::string>>();
     info.position = std::stoll(meta["position"]);
     info.iteration = std::stoll(meta["step"]);
+    if (meta.count("step_images")) info.step_images = std::stoll(meta["step_images"]);
   } catch (const std::exception& e) {
     throw Error(concat_message(file, ": damaged metadata: ", e.what()));
   }

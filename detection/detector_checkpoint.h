@@ -17,6 +17,9 @@ struct DetectorInfo {
   std::vector<std::string> classes;
   int64_t iteration = 0;  // iterations done
   int64_t position = 0;   // samples of the data set consumed (skipped unreadable images included)
+  // Images a step (processes x train.images_per_step) of the run that saved it; 0 where not known (a
+  // checkpoint from before it was kept).
+  int64_t step_images = 0;
 };
 
 Metadata detector_metadata(const DetectorInfo& info);

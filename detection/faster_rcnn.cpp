@@ -88,9 +88,45 @@ Tensor object_logits(const RpnHead::Outputs& rpn) {
   return reshape(narrow(rpn.objectness, 1, 1, 1) - narrow(rpn.objectness, 1, 0, 1), {-1});
 }
 
+namespace {
+
+// Images (3, h, w) in one (B, 3, H, W) batch, each at the top left, zeros (the mean colour) around:
+// as large as the largest, rounded up to a multiple of the stride where their sizes differ, and at
+// least the stride each way (a strip thinner than that, a 600 x 1 upload, would leave the backbone no
+// feature cell). Padding at the bottom and right moves no box. One image that needs none is not copied.
+Tensor batch_images(const std::vector<Tensor>& images, int64_t stride) {
+  int64_t H = 0, W = 0;
+  bool same = true;
+  for (const Tensor& image : images) {
+    same = same && image.shape() == images[0].shape();
+    H = std::max(H, image.size(1));
+    W = std::max(W, image.size(2));
+  }
+  if (!same) {
+    H = (H + stride - 1) / stride * stride;
+    W = (W + stride - 1) / stride * stride;
+  }
+  H = std::max(H, stride);
+  W = std::max(W, stride);
+  if (images.size() == 1 && images[0].size(1) == H && images[0].size(2) == W) return unsqueeze(images[0], 0);
+  const int64_t B = static_cast<int64_t>(images.size());
+  Tensor batch = zeros({B, 3, H, W});
+  float* out = batch.data<float>();
+  for (int64_t b = 0; b < B; ++b) {
+    const Tensor image = images[static_cast<size_t>(b)].cpu();
+    const float* in = image.data<float>();
+    const int64_t h = image.size(1), w = image.size(2);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t y = 0; y < h; ++y) std::copy_n(in + (c * h + y) * w, w, out + ((b * 3 + c) * H + y) * W);
+  }
+  return batch.to(images[0].device());
+}
+
+}  // namespace
+
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
   Proposed p;
-  p.features = backbone->forward(unsqueeze(image, 0));
+  p.features = backbone->forward(batch_images({image}, backbone->stride));
   stage("backbone");
   p.anchors = grid_anchors(config.anchors, p.features.size(2), p.features.size(3), image.device());
   p.rpn = rpn->head->predict(p.features);
@@ -112,32 +148,6 @@ Tensor FasterRcnn::pool(const Tensor& features, const Tensor& rois, const Tensor
 
 namespace {
 
-// The images of a batch in one (B, 3, H, W) tensor on the host, each at the top left, zeros around.
-Tensor batch_images(const std::vector<Sample>& batch, int64_t stride) {
-  if (batch.size() == 1) return unsqueeze(batch[0].image.cpu(), 0);
-  int64_t H = 0, W = 0;
-  bool same = true;
-  for (const Sample& s : batch) {
-    same = same && s.image.shape() == batch[0].image.shape();
-    H = std::max(H, s.image.size(1));
-    W = std::max(W, s.image.size(2));
-  }
-  if (!same) {
-    H = (H + stride - 1) / stride * stride;
-    W = (W + stride - 1) / stride * stride;
-  }
-  const int64_t B = static_cast<int64_t>(batch.size());
-  Tensor images = zeros({B, 3, H, W});
-  float* out = images.data<float>();
-  for (int64_t b = 0; b < B; ++b) {
-    const Tensor image = batch[b].image.cpu();
-    const float* in = image.data<float>();
-    const int64_t h = image.size(1), w = image.size(2);
-    for (int64_t c = 0; c < 3; ++c)
-      for (int64_t y = 0; y < h; ++y) std::copy_n(in + (c * h + y) * w, w, out + ((b * 3 + c) * H + y) * W);
-  }
-  return images;
-}
 
 // The objects training learns from: difficult ones are left out, as in py-faster-rcnn (neither object
 // nor background). Their values are checked while they are still on the host, so that the step's box
@@ -167,7 +177,9 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
   const Device device = this->device();
   const size_t B = batch.size();
   const TrustedGpuValues trusted;
-  const Tensor features = backbone->forward(batch_images(batch, backbone->stride).to(device));
+  std::vector<Tensor> images;
+  for (const Sample& s : batch) images.push_back(s.image.cpu());
+  const Tensor features = backbone->forward(batch_images(images, backbone->stride).to(device));
   stage("backbone");
   const Tensor anchors = grid_anchors(config.anchors, features.size(2), features.size(3), device);
   const RpnHead::Outputs rpn_out = rpn->head->predict(features);  // rows: image by image

@@ -169,19 +169,21 @@ void share_state(distributed::World& world, FasterRcnn& model, optim::SGD& optim
   optimizer.load_state(state);
 }
 
-// RCNN_FAULT=RANK:STEP:throw|exit|kill makes that rank fail as STEP begins: how the tests check that
-// every rank stops, with one line naming the cause, when one of them fails (docs/training.md).
+// RCNN_FAULT=RANK:STEP:throw|exit|kill|stop makes that rank fail as STEP begins (stop: SIGSTOP, as a
+// rank that hangs): how the tests check that every rank stops, with one line naming the cause, when
+// one of them fails (docs/training.md).
 void inject_fault(const distributed::World& world, int64_t step) {
   const char* spec = std::getenv("RCNN_FAULT");
   if (!spec) return;
   int rank = -1;
   long long at = -1;
   char kind[16] = {};
-  check(std::sscanf(spec, "%d:%lld:%15s", &rank, &at, kind) == 3, "RCNN_FAULT: '", spec, "' is not RANK:STEP:throw|exit|kill");
+  check(std::sscanf(spec, "%d:%lld:%15s", &rank, &at, kind) == 3, "RCNN_FAULT: '", spec, "' is not RANK:STEP:throw|exit|kill|stop");
   if (rank != world.rank() || at != step) return;
   const std::string k = kind;
   if (k == "exit") std::_Exit(3);
   if (k == "kill") std::raise(SIGKILL);
+  if (k == "stop") std::raise(SIGSTOP);
   throw Error(concat_message("a fault injected by RCNN_FAULT=", spec));
 }
 
@@ -195,12 +197,12 @@ TrainResult train_detector(const TrainOptions& options) {
   distributed::World& world = distributed::world();
   const bool leader = world.rank() == 0;  // writes the run's files and the progress bar
   const DetectorConfig& config = options.config;
+  world.set_collective_timeout(config.train.collective_timeout_s);
   const SolverConfig& solver = config.train;
   const std::string checkpoint = (fs::path(options.out_dir) / "checkpoint.safetensors").string();
   const std::string log_path = (fs::path(options.out_dir) / "log.jsonl").string();
   const std::string plot_path = (fs::path(options.out_dir) / "losses.png").string();
-  if (leader) {
-    fs::create_directories(options.out_dir);
+  if (leader) {  // the run folder is made only once the data and the model are known good (below)
     check(options.resume || !fs::exists(checkpoint), options.out_dir,
           " already holds a run (checkpoint.safetensors): continue it with --resume, or choose another --out");
     check(!options.resume || fs::exists(checkpoint), "--resume: ", options.out_dir, " holds no checkpoint to resume from");
@@ -226,8 +228,10 @@ TrainResult train_detector(const TrainOptions& options) {
                        {solver.lr, solver.momentum, 0});
   DetectorInfo info{config, data.classes, 0, 0};
   std::vector<IterationLog> logs;
+  int64_t saved_step_images = 0;  // N x B of the run resumed
   if (options.resume && leader) {
     const DetectorInfo saved = read_detector_info(checkpoint);
+    saved_step_images = saved.step_images > 0 ? saved.step_images : saved.iteration > 0 ? saved.position / saved.iteration : 0;
     // How long to train, how often to save, and how a step's images are spread (N x images_per_step:
     // a run moved from two machines to one keeps its steps with twice the images per process) may
     // change on resume.
@@ -237,6 +241,7 @@ TrainResult train_detector(const TrainOptions& options) {
     same.train.batch_mode = saved.config.train.batch_mode;
     same.train.checkpoint_every = saved.config.train.checkpoint_every;
     same.train.log_every = saved.config.train.log_every;
+    same.train.collective_timeout_s = saved.config.train.collective_timeout_s;
     std::string differences;
     for (const std::string& d : config_differences(saved.config, same)) differences += "\n  " + d;
     check(differences.empty(), checkpoint, " was trained with another config (saved vs now):", differences);
@@ -248,6 +253,7 @@ TrainResult train_detector(const TrainOptions& options) {
   share_state(world, model, optimizer, info);
   std::ofstream log;
   if (leader) {  // the log as far as the checkpoint, and a readable copy of the config
+    fs::create_directories(options.out_dir);
     log.open(log_path, std::ios::trunc);
     for (const IterationLog& l : logs) log << to_json(l).dump() << "\n";
     std::ofstream(fs::path(options.out_dir) / "config.yaml") << to_yaml(config);
@@ -262,6 +268,14 @@ TrainResult train_detector(const TrainOptions& options) {
   install_interrupt_handler();
   const int64_t images = static_cast<int64_t>(data.items.size());
   const int64_t per_process = solver.images_per_step, step_images = per_process * world.size();
+  info.step_images = step_images;
+  // Resumed with another N x B (mpirun -np 2 before, one process now): the steps, and so the schedule
+  // per image and the gradients' noise, change. Allowed (a run may move on purpose), never silently.
+  if (leader && saved_step_images > 0 && saved_step_images != step_images)
+    std::cerr << "warning: the run had " << saved_step_images << " images a step and goes on with " << step_images << " ("
+              << world.size() << (world.size() == 1 ? " process" : " processes") << " x train.images_per_step " << per_process
+              << "); to keep its steps: --set train.images_per_step=" << saved_step_images << " with one process, or "
+              << "images_per_step x processes = " << saved_step_images << " under mpirun\n";
   Loader loader(data, loader_options(config, true));
   loader.start_stream(info.position + world.rank(), world.size());
 
@@ -410,6 +424,7 @@ TrainResult train_detector(const TrainOptions& options) {
   }
   result.iterations = info.iteration;
   result.images = info.position;
+  result.step_images = step_images;
   result.session_images = info.position - start_position;
   result.seconds = bar.elapsed_seconds();
   result.allreduce_seconds = reducer.seconds();

@@ -47,6 +47,7 @@ struct TrainResult {
   int64_t iterations = 0;   // steps done (from the start of the run, resumed ones included)
   int64_t images = 0;       // positions of the data order consumed (from the start of the run)
   int64_t session_images = 0;  // ... of them in this session (images a second: / seconds)
+  int64_t step_images = 0;     // images a step: processes x train.images_per_step
   bool interrupted = false;  // stopped by SIGINT / SIGTERM, state saved
   int64_t unreadable = 0;    // images skipped because they could not be decoded
   double seconds = 0;        // this session's training time ...

@@ -29,6 +29,9 @@ class World {
   virtual void barrier() = 0;
   // Ends every process of the world now with `exit_code` (the caller has said why, on its stderr).
   [[noreturn]] virtual void abort(int exit_code) = 0;
+  // A collective that waits longer than this for the other ranks (one stopped, or hung) names them
+  // and ends the job; until then the wait sleeps instead of spinning a core. Alone: nothing to wait for.
+  virtual void set_collective_timeout(double seconds) { (void)seconds; }
 };
 
 // This process's world, set up on the first call: MPI's when started by mpirun, else one process.

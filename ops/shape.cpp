@@ -41,8 +41,12 @@ Tensor flatten(const Tensor& x, int64_t start_dim) {
   check_defined("flatten", x);
   if (x.dim() == 0) return reshape(x, {1});
   start_dim = normalize_dim(start_dim, x.dim(), "flatten");
+  // The flattened size counted, not inferred (-1): with a zero-size dimension, (0, 256, 7, 7) -> (0, 12544),
+  // as PyTorch gives (an image with no proposals reaches the R-CNN head with 0 RoIs).
   Shape shape(x.shape().begin(), x.shape().begin() + start_dim);
-  shape.push_back(-1);
+  int64_t rest = 1;
+  for (size_t d = static_cast<size_t>(start_dim); d < x.shape().size(); ++d) rest *= x.shape()[d];
+  shape.push_back(rest);
   return reshape(x, shape);
 }
 

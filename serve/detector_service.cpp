@@ -50,11 +50,12 @@ DetectAnswer DetectorService::detect(const std::string& encoded, std::optional<d
   require_ready();
   if (encoded.empty()) throw RequestError(400, "no image: send it as the multipart field 'image' or as the request body");
   const auto* bytes = reinterpret_cast<const uint8_t*>(encoded.data());
-  if (!looks_like_image(bytes, encoded.size()))
+  if (!image_format(bytes, encoded.size()))
     throw RequestError(415, "not an image: the upload is no JPEG, PNG, BMP or GIF file");
   int64_t width = 0, height = 0;
   if (!declared_image_size(bytes, encoded.size(), width, height))
-    throw RequestError(400, "the image cannot be decoded: its header is damaged or cut short");
+    throw RequestError(400, "the image cannot be decoded: its header is damaged, cut short, or declares more than the decoder "
+                            "takes (2^30 bytes of pixels)");
   if (width * height > options_.max_pixels)
     throw RequestError(422, concat_message("the image declares ", width, " x ", height, " pixels, more than the ",
                                            options_.max_pixels, " this server decodes (--max-pixels)"));

@@ -1,29 +1,31 @@
 #pragma once
-// `rcnn serve`'s HTTP side, on Debian's cpp-httplib: the page (GET /), the JSON API and its errors.
-//   POST /api/detect                 multipart field `image` or a raw image body; `threshold`, `max`
-//                                    as form fields or query parameters -> {"objects": [{"bbox", "label",
-//                                    "score"}], "width", "height", "time_ms"}, best first
-//   POST /api/fasterrcnn/predict/    Luminoth's endpoint and answer ({"objects": [{"bbox", "label", "prob"}]})
-//   GET  /api/model                  classes, backbone, checkpoint, device, iteration
-//   GET  /healthz                    200 once the model is ready, 503 before
-// Every error is JSON {"error": "..."} with its status: 400 missing or undecodable image, 413 over the
-// upload limit, 415 not an image, 422 more pixels than the limit (from the header, before decoding),
-// 405 wrong method, 404 unknown path, 503 while loading, 500 anything unexpected. No request ends the
-// server.
+// `rcnn serve`'s connections, on Boost.Beast and Asio (Debian's libboost-dev): what a hostile or slow
+// client cannot take from the others. The API itself is serve/routes.h.
+// - One thread reads and writes every connection without blocking, so a client that drips its
+//   request a byte at a time holds a connection, never a thread; `threads` workers decode and detect.
+// - A request has a whole-request deadline (`request_seconds`, header and body together), not a
+//   per-read timeout: past it the client gets 408 and the connection closes.
+// - The header fields may take 16 KiB (431 beyond), the body `max_upload_bytes` in any encoding
+//   (chunked too: 413 as soon as it is over, before more is held). At most `threads` uploads are held
+//   at once (a later one waits for its turn within its deadline), and `max_connections` are open.
+//   Memory so stays under threads x (3 x max_upload_bytes + 3 x max_pixels) + the model: the body, its
+//   form parsed and the image bytes, then the decoded pixels.
+// - stop() (SIGTERM, Ctrl-C) closes the door: a request that has arrived is answered (one whose turn
+//   comes after the stop deadline with 503), one still arriving gets 503, and run() returns within
+//   `stop_seconds` (plus an inference under way) whatever the clients do.
 #include <memory>
 #include <string>
 
 #include "serve/detector_service.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace rcnn::serve {
 
 struct ServerOptions {
-  int threads = 4;                   // requests served at once (inference itself is one at a time)
-  int64_t max_upload_bytes = 20 << 20;
+  int threads = 4;                      // requests decoded and detected at once (inference: one at a time)
+  int64_t max_upload_bytes = 20 << 20;  // the image (a multipart form may add 64 KiB of its own)
+  double request_seconds = 30;          // for a request to arrive whole
+  double stop_seconds = 10;             // for the requests in flight to be answered after stop()
+  int max_connections = 512;
 };
 
 class HttpServer {
@@ -32,12 +34,13 @@ class HttpServer {
   ~HttpServer();
   // Binds to host:port (port 0: any free port) and returns the port; throws when it cannot.
   int bind(const std::string& host, int port);
-  void run();   // serves until stop(); returns after the requests in flight have been answered
-  void stop();  // from any thread
+  void run();   // serves until stop(); returns when the requests in flight are answered (stop_seconds at most)
+  void stop();  // from any thread, also before run()
+
+  struct Impl;
 
  private:
-  DetectorService& service_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // The page: HTML, CSS and JavaScript of our own in one string, no network needed (serve/page.cpp).

@@ -86,15 +86,19 @@ function draw() {
   }
 }
 
+let latest = 0;  // the newest photo chosen: an answer for an older one arrives late and is dropped
 async function detect(file) {
+  const mine = ++latest;
   $("status").className = ""; $("status").textContent = "detecting…";
-  photo = new Image();
-  photo.src = URL.createObjectURL(file);
-  await photo.decode().catch(() => {});
+  const picture = new Image();
+  picture.src = URL.createObjectURL(file);
+  await picture.decode().catch(() => {});
   const form = new FormData(); form.append("image", file); form.append("threshold", "0");
   try {
     const res = await fetch("api/detect", {method: "POST", body: form});
     const body = await res.json();
+    if (mine !== latest) return;
+    photo = picture;
     $("raw").textContent = JSON.stringify(body, null, 1);
     if (!res.ok) throw new Error(body.error || ("HTTP " + res.status));
     answer = body;
@@ -102,7 +106,8 @@ async function detect(file) {
       " detections, the model took " + body.time_ms.toFixed(0) + " ms";
     document.body.dataset.done = "1";
   } catch (e) {
-    answer = null; $("status").className = "error"; $("status").textContent = e.message;
+    if (mine !== latest) return;
+    answer = null; photo = picture; $("status").className = "error"; $("status").textContent = e.message;
     document.body.dataset.done = "error";
   }
   draw();

@@ -2,7 +2,7 @@
 // listener that names, just above that summary, the cases skipped because this machine cannot run
 // them (a `doctest::skip(...)` decided at registration: no GPU, no ImageNet weights, no photograph),
 // so a summary that counts skipped cases also says which they are. Each such case's name and
-// comment say what it needs.
+// comment say what it needs; a `doctest::description(...)` beside the skip says it on the line too.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -17,7 +17,9 @@ struct SkippedCases : doctest::IReporter {
   std::vector<std::string> names;
 
   void test_case_skipped(const doctest::TestCaseData& tc) override {
-    if (tc.m_skip) names.emplace_back(tc.m_name);  // not the ones a -tc / -ts filter left out
+    if (!tc.m_skip) return;  // not the ones a -tc / -ts filter left out
+    const bool why = tc.m_description && *tc.m_description;
+    names.emplace_back(std::string(tc.m_name) + (why ? std::string(" (") + tc.m_description + ")" : ""));
   }
   void test_run_end(const doctest::TestRunStats&) override {
     for (const std::string& name : names) std::cout << "skipped here: " << name << "\n";

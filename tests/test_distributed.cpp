@@ -275,6 +275,19 @@ TEST_CASE("mpirun -np 2: a rank that fails stops every rank with one line; ranks
     CHECK(r.output.find(says) != std::string::npos);
     CHECK((r.output.find("rank 1") != std::string::npos || r.output.find(",1]") != std::string::npos));
   }
+  {  // rank 1 stops (SIGSTOP): rank 0 once waited forever, spinning a core; now it names rank 1 at the
+     // timeout, having slept meanwhile, and the job ends
+    const Run r = shell("RCNN_FAULT=1:3:stop " + mpirun(2) + rcnn + train_args(dir, "stop", long_run + " --set train.collective_timeout_s=3"));
+    CAPTURE(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.seconds < 40);
+    const size_t named = r.output.find("rcnn: error: rank 0 of 2 waited 3 s in ");
+    REQUIRE(named != std::string::npos);
+    CHECK(r.output.find("for rank 1, which did not arrive", named) != std::string::npos);
+    const size_t cpu = r.output.find("the wait took ", named);
+    REQUIRE(cpu != std::string::npos);
+    CHECK(std::stod(r.output.substr(cpu + 14)) < 1.5);  // of the 3 s waited: it slept
+  }
   {  // rank 1 started with another config: both refuse before the first step, rank 0 says why
     const std::string args = train_args(dir, "differ", "--set train.iterations=3");
     const Run r = shell(mpirun(1) + rcnn + args + " : -np 1 " + rcnn + args + " --set rpn.nms_threshold=0.6");
@@ -336,6 +349,9 @@ TEST_CASE("mpirun -np 2: Ctrl-C on mpirun saves one checkpoint, and the run resu
   CAPTURE(output);
   CHECK(seconds < 15);
   CHECK(output.find("interrupted at iteration ") != std::string::npos);
+  // The hint keeps the run's N x B (it once left it out: one process then went on with half the images a step).
+  CHECK(output.find("continue with: rcnn train --resume --data " + dir / "shapes" + " --out " + dir / "run" +
+                    " --set train.images_per_step=2") != std::string::npos);
   const DetectorInfo saved = read_detector_info(dir / "run");
   CHECK(saved.iteration >= 3);
   CHECK(saved.position == 2 * saved.iteration);
@@ -344,5 +360,8 @@ TEST_CASE("mpirun -np 2: Ctrl-C on mpirun saves one checkpoint, and the run resu
                                                                            std::to_string(saved.iteration + 2)));
   CHECK_MESSAGE(resumed.status == 0, resumed.output);
   CHECK(read_detector_info(dir / "run").position == saved.position + 2);
+  // Resumed alone without the hint's --set: the steps halve, and it says so.
+  CHECK(resumed.output.find("warning: the run had 2 images a step and goes on with 1 (1 process x train.images_per_step 1)") !=
+        std::string::npos);
 }
 }  // TEST_SUITE

@@ -468,8 +468,20 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
   CHECK(predicted.find("rcnn: 1 of 2 images could not be read (above); the other 1 are in " + dir / "predictions" + "\n") !=
         std::string::npos);
   auto [none, none_status] = run("predict --checkpoint " + dir / "run" + " --out " + dir / "empty " + dir / "notes.txt");
-  CHECK(none.find("rcnn: error: none of the 1 images could be read: " + dir / "empty" + " holds nothing new\n") != std::string::npos);
+  CHECK(none.find("rcnn: error: none of the 1 images could be read: " + dir / "empty" + " was not made\n") != std::string::npos);
   CHECK(none_status != 0);
+  CHECK_FALSE(fs::exists(dir / "empty"));  // a failed command leaves no empty folder behind
+  auto [no_data, no_data_status] = run("train --config configs/shapes_tiny.yaml --data " + dir / "none" + " --out " + dir / "never");
+  CHECK(no_data_status != 0);
+  CHECK_FALSE(fs::exists(dir / "never"));
+  // A usage error: one line, exit code 2 (CLI11's own were two lines and 105, 106, ...).
+  auto [usage, usage_status] = run("train --data " + dir / "shapes");
+  CHECK(usage == "rcnn: error: --out is required (rcnn train --help)\n");
+  CHECK(usage_status == 2);
+  auto [bad_value, bad_value_status] = run("predict --checkpoint x --out y --threshold 7 z.jpg");
+  CHECK(bad_value.find("rcnn: error: --threshold: ") == 0);
+  CHECK(std::count(bad_value.begin(), bad_value.end(), '\n') == 1);
+  CHECK(bad_value_status == 2);
   CHECK(fs::exists(dir / ("predictions/" + d.items[0].id + ".png")));
   const nlohmann::json boxes = nlohmann::json::parse(read_file(dir / ("predictions/" + d.items[0].id + ".json")));
   CHECK(boxes["width"] == 128);

@@ -75,6 +75,7 @@ TEST_CASE("shape ops") {
   CHECK(p.at({3, 1, 2}) == x.at({1, 2, 3}));
   CHECK(reshape(x, {-1, 6}).shape() == Shape{4, 6});
   CHECK(flatten(x, 1).shape() == Shape{2, 12});
+  CHECK(flatten(zeros({0, 256, 7, 7}), 1).shape() == Shape{0, 12544});  // as PyTorch: no -1 to infer from 0 elements
   CHECK(unsqueeze(m23(), 1).shape() == Shape{2, 1, 3});
   CHECK(squeeze(unsqueeze(m23(), 0), 0).shape() == Shape{2, 3});
   check_values(concat({m23(), tensor({7, 8, 9}).view_as_shape({1, 3})}, 0), {1, 2, 3, 4, 5, 6, 7, 8, 9});

@@ -1,6 +1,7 @@
 // core/: Tensor, factories, conversions, element access, errors.
 #include <omp.h>
 
+#include <fstream>
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
@@ -195,6 +196,11 @@ TEST_CASE("programs start with a short OpenMP spin-wait (core/threads.cpp), unle
   char* end = nullptr;
   CHECK(std::strtoll(spin, &end, 10) >= 0);  // 10000, or the number the user set
   CHECK(*end == '\0');
+  // The restart keeps the program's name, as ps and top show it (it once showed "exe").
+  std::ifstream comm("/proc/self/comm");
+  std::string name;
+  std::getline(comm, name);
+  CHECK(name == "run_tests");
 }
 
 // oneDNN 2.6's GEMM kernels run with the stack pointer in the heap (core/interrupt.cpp): a signal's frame

@@ -128,6 +128,7 @@ void add_device_options(CLI::App* cmd, std::string& device, int& threads) {
 
 // Exit code of a run stopped by Ctrl-C after saving its state (128 + SIGINT, the shell's convention).
 constexpr int kInterruptedExit = 130;
+constexpr int kUsageExit = 2;  // a command line rcnn cannot read (as an unknown command)
 
 void add_train_command(CLI::App& app, int& exit_code) {
   struct Options {
@@ -178,7 +179,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
     if (r.interrupted) {
       if (world.rank() == 0)
         std::cout << "continue with: rcnn train --resume --data " << o->data << " --out " << o->out
-                  << " (under mpirun with any number of processes)\n";
+                  << " --set train.images_per_step=" << r.step_images << "   (one process; under mpirun -np N, "
+                  << r.step_images << " / N each: a step stays " << r.step_images << " images)\n";
       exit_code = kInterruptedExit;
     }
   });
@@ -345,7 +347,7 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       check(!found.empty(), "predict: ", input, " holds no images (.jpg, .jpeg, .png, .bmp)");
       files.insert(files.end(), found.begin(), found.end());
     }
-    std::filesystem::create_directories(o->out);
+    const bool made_out = std::filesystem::create_directories(o->out);
     int failed = 0;
     for (const std::filesystem::path& file : files) {
       try {
@@ -370,7 +372,10 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       }
     }
     if (failed == static_cast<int>(files.size())) {
-      std::cerr << "rcnn: error: none of the " << files.size() << " images could be read: " << o->out << " holds nothing new\n";
+      std::error_code ignored;
+      if (made_out) std::filesystem::remove(o->out, ignored);  // made for nothing: not left behind, empty
+      std::cerr << "rcnn: error: none of the " << files.size() << " images could be read: " << o->out
+                << (made_out ? " was not made\n" : " holds nothing new\n");
     } else if (failed > 0) {
       std::cerr << "rcnn: " << failed << " of " << files.size() << " images could not be read (above); the other "
                 << files.size() - failed << " are in " << o->out << "\n";
@@ -383,7 +388,8 @@ void add_serve_command(CLI::App& app) {
   struct Options {
     std::string checkpoint, host = "127.0.0.1", device = "cpu";
     int port = 5000, threads = 0, workers = 4;
-    double max_upload_mb = 20;
+    double max_upload_mb = 20, request_seconds = serve::ServerOptions{}.request_seconds,
+           stop_seconds = serve::ServerOptions{}.stop_seconds;
     int64_t max_pixels = serve::ServiceOptions{}.max_pixels;
   };
   auto o = std::make_shared<Options>();
@@ -391,7 +397,12 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--checkpoint", o->checkpoint, "a detector: a run folder or its checkpoint file")->required();
   cmd->add_option("--host", o->host, "the address to listen on (another than 127.0.0.1 lets other machines in)");
   cmd->add_option("--port", o->port, "the port (0: any free one)")->check(CLI::Range(0, 65535));
-  cmd->add_option("--workers", o->workers, "requests served at once (inference itself is one at a time)")->check(CLI::PositiveNumber);
+  cmd->add_option("--workers", o->workers, "requests decoded and detected at once, and uploads held at once (inference itself is one at a time)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--request-seconds", o->request_seconds, "a request must arrive whole within this (408 after)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--stop-seconds", o->stop_seconds, "on Ctrl-C or SIGTERM, requests in flight are answered within this")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-upload-mb", o->max_upload_mb, "larger uploads are refused (413)")->check(CLI::PositiveNumber);
   cmd->add_option("--max-pixels", o->max_pixels, "images declaring more pixels are refused before decoding (422)")
       ->check(CLI::PositiveNumber);
@@ -400,7 +411,7 @@ void add_serve_command(CLI::App& app) {
     if (o->threads > 0) set_cpu_threads(o->threads);
     check(std::filesystem::exists(checkpoint_path(o->checkpoint)), "serve: no checkpoint at ", checkpoint_path(o->checkpoint));
     serve::DetectorService service({o->checkpoint, o->device, o->max_pixels});
-    serve::HttpServer server(service, {o->workers, static_cast<int64_t>(o->max_upload_mb * (1 << 20))});
+    serve::HttpServer server(service, {o->workers, static_cast<int64_t>(o->max_upload_mb * (1 << 20)), o->request_seconds, o->stop_seconds});
     const int port = server.bind(o->host, o->port);
     std::cout << "serving " << o->checkpoint << " at http://" << o->host << ":" << port << "/ (the API: POST /api/detect); "
               << "Ctrl-C stops it\n";
@@ -449,13 +460,20 @@ int main(int argc, char** argv) {
       for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
       std::cerr << "rcnn: error: unknown command '" << argv[1] << "'" << did_you_mean(argv[1], commands) << "; the commands are "
                 << list << " (rcnn --help)\n";
-      return 2;
+      return kUsageExit;
     }
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {  // a usage error: one line, one exit code (CLI11's own are two lines, 105, 106, ...)
+    const CLI::App* at = &app;
+    for (const CLI::App* sub : app.get_subcommands()) at = sub;
+    std::cerr << "rcnn: error: " << e.what() << " (rcnn " << (at == &app ? "" : at->get_name() + " ") << "--help)\n";
+    return kUsageExit;
   } catch (const distributed::AgreedError& e) {  // every rank stopped here: rank 0 says why
     if (distributed::world().rank() == 0) std::cerr << "rcnn: error: " << e.what() << "\n";
     return 1;
