@@ -45,7 +45,7 @@ struct HttpServer::Impl {
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   net::thread_pool workers;
-  net::steady_timer drain{io};
+  net::steady_timer drain{io}, retry{io};
   std::atomic<int> free_uploads;
   std::atomic<bool> stopping{false};
   Clock::time_point stop_deadline = Clock::time_point::max();  // set on the I/O thread, read by workers after `stopping`
@@ -247,7 +247,12 @@ void HttpServer::Impl::for_each_session(F f) {
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) return;  // the acceptor was closed: stopping
+    if (!acceptor.is_open()) return;  // closed: stopping
+    if (ec) {  // out of file descriptors, say: accept again a little later, never stop accepting
+      retry.expires_after(std::chrono::milliseconds(100));
+      retry.async_wait([this](beast::error_code) { accept(); });
+      return;
+    }
     std::shared_ptr<Session> session;
     {
       std::lock_guard<std::mutex> lock(sessions_mutex);

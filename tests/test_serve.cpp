@@ -143,8 +143,9 @@ TEST_CASE("rcnn serve: the page in a real browser lists the API's objects, and t
   const std::string image = f.dir / "shapes/JPEGImages/000001.jpg";
   const json api = json::parse(post_image(c, "/api/detect", testing::read_file(image), "image", "0")->body)["objects"];
   fs::create_directories("runs");
+  save_png(Image(64, 48, {200, 200, 200}), f.dir / "other.png");  // chosen first, its answer late
   const testing::CommandResult r = testing::run_command("node tests/browser/page_test.js http://127.0.0.1:" + std::to_string(s.port) +
-                                                        "/ " + image + " runs/serve_page.png");
+                                                        "/ " + image + " runs/serve_page.png " + f.dir / "other.png");
   CAPTURE(r.output);
   REQUIRE(r.status == 0);
   const json page = json::parse(r.output.substr(r.output.rfind("{\"all\"")));
@@ -159,6 +160,8 @@ TEST_CASE("rcnn serve: the page in a real browser lists the API's objects, and t
   CHECK(page["above"].size() == expected);
   CHECK(page["above"].size() < page["all"].size());
   CHECK(page["drawn"] == true);
+  CHECK(page["expected"] == "96 x 96 pixels");
+  CHECK(page["shown"] == page["expected"]);  // the late answer for the other photo was dropped
   CHECK(fs::file_size("runs/serve_page.png") > 1000);
 }
 

@@ -157,10 +157,7 @@ TEST_CASE("rcnn serve: header fields over 16 KiB get 431, and the server goes on
 
 TEST_CASE("rcnn serve: clients that drip their requests cannot take the server, and get 408 at the deadline") {
   Fixture f;
-  serve::ServerOptions options;
-  options.threads = 2;
-  options.request_seconds = 2;
-  Running s(f.run, options);
+  Running s(f.run, serve::ServerOptions{2, 20 << 20, /*request_seconds=*/2});
   // Eight connections (the old server had four workers, each held forever by a byte every 3 s), each
   // sending a byte of its request every 300 ms; between the bytes, others are served at once.
   std::vector<std::unique_ptr<RawClient>> drippers;
@@ -187,9 +184,7 @@ TEST_CASE("rcnn serve: clients that drip their requests cannot take the server, 
 
 TEST_CASE("rcnn serve: a stop answers every request that arrived, refuses one still arriving, and ends in time") {
   Fixture f;
-  serve::ServerOptions options;
-  options.threads = 2;
-  options.stop_seconds = 5;
+  const serve::ServerOptions options{2, 20 << 20, /*request_seconds=*/30, /*stop_seconds=*/5};
   Running s(f.run, options);
   const std::string jpeg = read_file(f.dir / "shapes/JPEGImages/000001.jpg");
   RawClient slow(s.port);  // a client that never finishes its request
