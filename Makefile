@@ -90,7 +90,8 @@ TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
 BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
-TOOL_BINS := $(patsubst tools/%.cpp,$(BUILD)/bin/%,$(wildcard tools/*.cpp))
+TOOL_BINS := $(BUILD)/bin/rcnn
+RCNN_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tools/rcnn/*.cpp))  # one file per subcommand
 EXERCISE_BINS := $(patsubst exercises/%.cpp,$(BUILD)/bin/exercise_%,$(wildcard exercises/*.cpp))
 
 .PHONY: all lib tests chapters tutorials benchmarks tools exercises test demo demo-fashion demo-real bench fuzz deps reference clean
@@ -119,7 +120,7 @@ $(LIB): $(LIB_OBJ) Makefile
 $(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS) $(HTTP_LIBS)
 
-$(BUILD)/bin/rcnn: $(BUILD)/tools/rcnn.o $(SERVE_OBJ) $(LIB)
+$(BUILD)/bin/rcnn: $(RCNN_OBJ) $(SERVE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS)
 
