@@ -183,7 +183,10 @@ void inject_fault(const distributed::World& world, int64_t step) {
   const std::string k = kind;
   if (k == "exit") std::_Exit(3);
   if (k == "kill") std::raise(SIGKILL);
-  if (k == "stop") std::raise(SIGSTOP);
+  if (k == "stop") {  // when continued (SIGCONT), the rank goes on as if it had only been slow
+    std::raise(SIGSTOP);
+    return;
+  }
   throw Error(concat_message("a fault injected by RCNN_FAULT=", spec));
 }
 

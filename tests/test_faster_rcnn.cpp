@@ -349,7 +349,15 @@ TEST_CASE("training: an interrupted run resumed reproduces the uninterrupted one
   CHECK(error_of([&] { train_detector(o); }).find("already holds a run") != std::string::npos);  // nothing overwritten
   o.resume = true;
   fs::remove(pretrained);
-  const TrainResult finished = train_detector(o);
+  // A save cut short (mpirun's SIGKILL after its grace) left its .tmp: the next start removes it, saying so.
+  write_file(dir / "resumed/checkpoint.safetensors.tmp", "half a checkpoint");
+  TrainResult finished;
+  {
+    rcnn::testing::CapturedStderr notes;
+    finished = train_detector(o);
+    CHECK(notes.str().find("note: removed " + dir / "resumed/checkpoint.safetensors.tmp") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(dir / "resumed/checkpoint.safetensors.tmp"));
   CHECK(finished.iterations == 6);
 
   CHECK(read_file(dir / "resumed/log.jsonl") == read_file(dir / "straight/log.jsonl"));
