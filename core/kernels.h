@@ -4,8 +4,10 @@
 // RCNN_KERNEL, the only place that looks at the device. Kernels check nothing: the op that calls
 // them has already checked shapes, dtypes and devices and allocated the output.
 #include <atomic>
+#include <cmath>
 #include <vector>
 
+#include "core/broadcast.h"  // RCNN_HOST_DEVICE
 #include "core/tensor.h"
 
 namespace rcnn {
@@ -32,6 +34,18 @@ struct Pool2dGeometry {
   int64_t N, C, H, W, R, S, OH, OW;
   int64_t stride_h, stride_w, pad_h, pad_w;
 };
+
+// Nearest-neighbour upsampling: the input row (or column) that output `out` of `out_size` copies, as
+// PyTorch's interpolate(mode="nearest") computes it (UpSample.h, nearest_idx): the same index when the
+// sizes are equal, out / 2 when the output is twice the input, else floor(out * (in / out_size)) with the
+// ratio in float32, never past the last input. Shared by both devices' kernels, so they agree exactly.
+RCNN_HOST_DEVICE inline int64_t nearest_source(int64_t out, int64_t in_size, int64_t out_size) {
+  if (out_size == in_size) return out;
+  if (out_size == 2 * in_size) return out >> 1;
+  const float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
+  const int64_t source = static_cast<int64_t>(floorf(static_cast<float>(out) * scale));
+  return source < in_size - 1 ? source : in_size - 1;
+}
 
 #define RCNN_KERNEL_DECLARE(name, parameters) void name parameters;
 namespace cpu {

@@ -5,6 +5,7 @@
 #include "layers/functional.h"
 #include "layers/losses.h"
 #include "layers/pool2d.h"
+#include "layers/upsample.h"
 #include "detection/boxes.h"
 #include "detection/nms.h"
 #include "detection/roi_pool.h"
@@ -100,6 +101,10 @@ const std::vector<OpCase>& op_cases() {
        [](In x) { return conv2d(x[0], x[1], {}, {2, 1, 1, 3}); }},
       {"max_pool2d", {{{2, 3, 6, 6}}}, [](In x) { return max_pool2d(x[0], {2, 2, 0, false}); }},
       {"max_pool2d_pad_ceil", {{{1, 2, 7, 5}}}, [](In x) { return max_pool2d(x[0], {3, 2, 1, true}); }},
+      // a pyramid's top-down path: to odd sizes (float32 ratios), to exactly twice, to the same and a smaller size
+      {"upsample_nearest_odd", {{{2, 3, 3, 5}}}, [](In x) { return upsample_nearest(x[0], 7, 9); }},
+      {"upsample_nearest_x2", {{{1, 2, 4, 3}}}, [](In x) { return upsample_nearest(x[0], 8, 6); }},
+      {"upsample_nearest_same_and_down", {{{1, 2, 5, 6}}}, [](In x) { return upsample_nearest(x[0], 5, 4); }},
       {"roi_align", {{{2, 3, 7, 6}}},
        [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5, 2, false}); }},
       {"roi_align_adaptive_aligned", {{{2, 3, 7, 6}}},

@@ -152,6 +152,10 @@ CASES = {
     "conv2d_no_images": ([((0, 2, 5, 5), A), ((3, 2, 3, 3), A), ((3,), A)], lambda x: F.conv2d(x[0], x[1], x[2])),
     "max_pool2d_no_images": ([((0, 2, 4, 4), A)], lambda x: F.max_pool2d(x[0], 2, 2)),
     "linear_no_rows": ([((0, 3), A), ((5, 3), A), ((5,), A)], lambda x: F.linear(x[0], x[1], x[2])),
+    # appended last: the global generator draws the earlier cases' inputs as before
+    "upsample_nearest_odd": ([((2, 3, 3, 5), A)], lambda x: F.interpolate(x[0], size=(7, 9), mode="nearest")),
+    "upsample_nearest_x2": ([((1, 2, 4, 3), A)], lambda x: F.interpolate(x[0], size=(8, 6), mode="nearest")),
+    "upsample_nearest_same_and_down": ([((1, 2, 5, 6), A)], lambda x: F.interpolate(x[0], size=(5, 4), mode="nearest")),
 }
 
 
