@@ -89,13 +89,16 @@ TEST_SRC := $(wildcard tests/*.cpp)
 TEST_BIN := $(BUILD)/tests/run_tests
 TUTORIALS := $(sort $(notdir $(wildcard tutorials/[0-9]*)))
 TUTORIAL_BINS := $(TUTORIALS:%=$(BUILD)/bin/%)
+# The chapters' objects, made through a pattern rule, are kept between builds. Only they: an empty
+# .SECONDARY would make every target secondary, and a source file new to the library would then not be
+# compiled into an archive that is otherwise up to date.
+.SECONDARY: $(TUTORIALS:%=$(BUILD)/tutorials/%/main.o)
 BENCH_BINS := $(patsubst bench/%.cpp,$(BUILD)/bin/%,$(wildcard bench/*.cpp))
 TOOL_BINS := $(BUILD)/bin/rcnn
 RCNN_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tools/rcnn/*.cpp))  # one file per subcommand
 EXERCISE_BINS := $(patsubst exercises/%.cpp,$(BUILD)/bin/exercise_%,$(wildcard exercises/*.cpp))
 
 .PHONY: all lib tests chapters tutorials benchmarks tools exercises test demo demo-fashion demo-real bench fuzz deps reference clean
-.SECONDARY:  # keep the tutorials' object files between builds
 all: lib tests chapters benchmarks tools exercises
 lib: $(LIB)
 tests: $(TEST_BIN)

@@ -81,9 +81,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void stop_reading() {
     if (reading_) cancel_read();
   }
+  // Also ends the session's timers: a pending wait would keep it, and the server's run(), alive.
   void close() {
     beast::error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);
+    deadline_timer_.cancel();
+    turn_.cancel();
   }
 
  private:
@@ -189,6 +192,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void answer(HttpResponse res, bool keep_alive) {
+    reading_ = false;  // whatever led here (a whole request, or one refused early), its deadline is over
+    deadline_timer_.cancel();
     if (holds_upload_) {  // the body was handled: the next upload may come in
       holds_upload_ = false;
       ++server_.free_uploads;
