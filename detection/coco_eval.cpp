@@ -136,10 +136,11 @@ CocoEvaluation evaluate_coco(const Dataset& ground_truth, const std::vector<Dete
     std::stable_sort(c.found.begin(), c.found.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
     if (c.found.size() > static_cast<size_t>(kMaxDet[kMaxDets - 1])) c.found.resize(kMaxDet[kMaxDets - 1]);
     c.iou.resize(c.found.size() * c.truth.size());
+    std::vector<CocoBox> truth;
+    for (const Object* o : c.truth) truth.push_back(coco_numbers(o->box, o->coco_box));
     for (size_t d = 0; d < c.found.size(); ++d) {
       const CocoBox found = coco_numbers(c.found[d]->box, c.found[d]->coco_box);
-      for (size_t g = 0; g < c.truth.size(); ++g)
-        c.iou[d * c.truth.size() + g] = coco_iou(found, coco_numbers(c.truth[g]->box, c.truth[g]->coco_box), c.truth[g]->crowd);
+      for (size_t g = 0; g < c.truth.size(); ++g) c.iou[d * c.truth.size() + g] = coco_iou(found, truth[g], c.truth[g]->crowd);
     }
   }
 
