@@ -44,20 +44,15 @@ std::unique_ptr<World> make_world() {
 
 }  // namespace
 
-namespace {
-
-// FNV-1a: a fingerprint of what every process must agree on.
-int64_t fingerprint(const std::string& text) {
+uint64_t fingerprint(std::string_view bytes) {
   uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
-  return static_cast<int64_t>(h);
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return h;
 }
-
-}  // namespace
 
 std::vector<int> ranks_differing_from_root(World& world, const std::string& what) {
   if (world.size() == 1) return {};
-  const int64_t mine = fingerprint(what);
+  const int64_t mine = static_cast<int64_t>(fingerprint(what));
   const Tensor root = from_vector<int64_t>({mine}, {1});
   world.broadcast({root});
   std::vector<int64_t> differs(static_cast<size_t>(world.size()), 0);

@@ -6,6 +6,7 @@
 // (distributed/mpi_world.cpp); otherwise it is a world of one process, where every collective is a
 // no-op. NCCL or Gloo would be one more implementation of World; the trainer would not change.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -36,6 +37,9 @@ class World {
 
 // This process's world, set up on the first call: MPI's when started by mpirun, else one process.
 World& world();
+
+// FNV-1a of some bytes: what ranks compare instead of the bytes (the same on every machine, unlike std::hash).
+uint64_t fingerprint(std::string_view bytes);
 
 // The ranks (in increasing order) whose `what` differs from rank 0's: a fingerprint of it is broadcast
 // and compared, so every rank learns the same answer and can refuse together (an AgreedError) before
