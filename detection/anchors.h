@@ -27,4 +27,16 @@ Tensor cell_anchors(const AnchorOptions& options);
 // a), the order of the RPN head's outputs once permuted to (H, W, A).
 Tensor grid_anchors(const AnchorOptions& options, int64_t feature_h, int64_t feature_w, Device device = kCPU);
 
+// A feature pyramid's anchors, as torchvision's AnchorGenerator makes them (so its detectors' weights
+// mean the same here): level l has one size, options.sizes[l], in every ratio; each cell's anchors are
+// rounded to whole pixels (half to even) and sit on the cell's top-left corner, and a level's stride is
+// the padded image's size // the map's, per axis. Levels concatenated finest first, each in (h, w, a)
+// order; per_level: how many anchors each level has.
+struct PyramidAnchors {
+  Tensor anchors;                  // (sum of per_level, 4) float32
+  std::vector<int64_t> per_level;
+};
+PyramidAnchors pyramid_anchors(const AnchorOptions& options, int64_t image_h, int64_t image_w,
+                               const std::vector<std::pair<int64_t, int64_t>>& map_sizes, Device device = kCPU);
+
 }  // namespace rcnn

@@ -26,11 +26,13 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("input.shorter_side", c.input.shorter_side, 16, 4096);
   v("input.longer_side", c.input.longer_side, 16, 8192);
   v("input.flip", c.input.flip);
-  v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2", "resnet50_c4"});
+  v("backbone.name", c.backbone.name, {"tiny", "vgg16", "mobilenet_v2", "resnet50_c4", "resnet50"});
   v("backbone.width_divisor", c.backbone.width_divisor, 1, 64);
   v("backbone.stride", c.backbone.stride, 0, 64);
   v("backbone.frozen_convs", c.backbone.frozen_convs, 0, 1000);
   v("backbone.weights", c.backbone.weights);
+  v("backbone.fpn_levels", c.backbone.fpn_levels, 2, 1024);
+  v("backbone.fpn_channels", c.backbone.fpn_channels, 1, 4096);
   v("anchors.sizes", c.anchors.sizes, 1, 4096);
   v("anchors.ratios", c.anchors.ratios, 0.01, 100);
   v("anchors.stride", c.anchors.stride, 1, 256);
@@ -71,6 +73,7 @@ void visit(DetectorConfig& c, Visitor& v) {
   v("test.nms_threshold", c.test.nms_threshold, 0, 1);
   v("test.max_per_image", c.test.max_per_image, 0, 1e6);
   v("test.max_per_class", c.test.max_per_class, 0, 1e6);
+  v("test.min_size", c.test.min_size, 0, 1e6);
   SolverConfig& s = c.train;
   v("train.lr", s.lr, 0, inf);
   v("train.momentum", s.momentum, 0, 1);

@@ -24,13 +24,20 @@ struct InputConfig {
 };
 
 struct BackboneConfig {
-  std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 | resnet50_c4 (models/)
+  std::string name = "vgg16";  // tiny | vgg16 | mobilenet_v2 | resnet50_c4 | resnet50 (models/)
   int64_t width_divisor = 1;   // vgg16: every layer's channels divided by this (small test networks)
   int64_t stride = 0;          // 0: the backbone's own (32 for mobilenet_v2, 16 for the others); tiny and
                                // vgg16 also take 8 (their last pool before the map left out)
   int64_t frozen_convs = 4;    // the first convolutions get no gradient (the paper: VGG16's conv1-conv2;
                                // torchvision: MobileNetV2's features[0:4], 9 convolutions)
   std::string weights;         // optional safetensors file with the backbone's weights (torchvision names)
+  // A feature pyramid (models/fpn.h) on the backbone's stage ends of these strides (e.g. [4, 8, 16, 32]
+  // for ResNet-50's C2-C5), fpn_channels wide, plus its pool level; empty: the single map. A pyramid
+  // detector is laid out as torchvision's fasterrcnn_*_fpn, so its weights load by name: its anchors
+  // (one size per level), its RPN head (one logit per anchor), per-level proposals, RoIs pooled from
+  // the level their size suits, a box predictor with background deltas.
+  std::vector<int64_t> fpn_levels;
+  int64_t fpn_channels = 256;
 };
 
 struct RpnConfig {

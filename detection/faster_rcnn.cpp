@@ -5,10 +5,12 @@
 #include "autograd/grad_mode.h"
 #include "core/storage.h"
 #include "detection/anchors.h"
+#include "detection/multi_scale_roi_align.h"
 #include "detection/postprocess.h"
 #include "detection/proposals.h"
 #include "detection/roi_pool.h"
 #include "layers/safetensors.h"
+#include "models/fpn.h"
 #include "models/mobilenet_v2.h"
 #include "models/resnet.h"
 #include "models/tiny_net.h"
@@ -55,21 +57,40 @@ std::shared_ptr<models::Backbone> build_backbone(const BackboneConfig& c, Genera
   if (c.name == "vgg16") backbone = std::make_shared<models::VGG16>(c.width_divisor, stride, gen);
   if (c.name == "mobilenet_v2") backbone = std::make_shared<models::MobileNetV2>(/*classes=*/0, gen);
   if (c.name == "resnet50_c4") backbone = std::make_shared<models::ResNet50C4>(gen);
+  if (c.name == "resnet50") backbone = std::make_shared<models::ResNet50>(/*classes=*/0, gen);
   check(backbone != nullptr, "build_backbone: unknown backbone '", c.name, "'");
   load_backbone_weights(*backbone, c);
   int64_t frozen = c.frozen_convs;
   freeze_first_convs(*backbone, frozen);
   check(frozen == 0, "backbone.frozen_convs: ", c.frozen_convs, " is more than the ", c.name, " backbone's convolutions");
-  return backbone;
+  if (c.fpn_levels.empty()) return backbone;
+  try {
+    return std::make_shared<models::BackboneWithFpn>(backbone, c.fpn_levels, c.fpn_channels, gen);
+  } catch (const Error& e) {
+    throw Error(concat_message("backbone.fpn_levels on ", c.name, ": ", e.what()));
+  }
 }
 
 FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator& gen)
-    : config(config), classes(classes), backbone(register_module("backbone", build_backbone(config.backbone, gen))) {
+    : config(config),
+      classes(classes),
+      pyramid(!config.backbone.fpn_levels.empty()),
+      backbone(register_module("backbone", build_backbone(config.backbone, gen))) {
   check(classes >= 1, "FasterRcnn: ", classes, " classes");
   check(config.anchors.stride == backbone->stride, "anchors.stride is ", config.anchors.stride, " but the ",
-        config.backbone.name, " backbone's feature map has stride ", backbone->stride);
-  rpn = register_module("rpn", std::make_shared<RegionProposalNetwork>(backbone->channels, config.rpn,
-                                                                        config.anchors.count(), gen));
+        config.backbone.name, pyramid ? " pyramid's finest map" : " backbone's feature map", " has stride ",
+        backbone->stride);
+  const auto levels = static_cast<int64_t>(backbone->map_strides().size());
+  check(!pyramid || static_cast<int64_t>(config.anchors.sizes.size()) == levels, "anchors.sizes: the pyramid has ",
+        levels, " levels (fpn_levels and its pool level), one anchor size each; ", config.anchors.sizes.size(),
+        " sizes given");
+  check(!pyramid || config.roi.method == "align", "roi.method: a pyramid pools its RoIs with align (MultiScaleRoIAlign), not ",
+        config.roi.method);
+  // A pyramid's RPN is torchvision's: one size per level, so ratios-many anchors per cell, one logit each.
+  rpn = register_module("rpn", std::make_shared<RegionProposalNetwork>(
+                                   backbone->channels, config.rpn,
+                                   pyramid ? static_cast<int64_t>(config.anchors.ratios.size()) : config.anchors.count(),
+                                   pyramid ? 1 : 2, gen));
   if (config.mode == "faster_rcnn") {
     const models::Backbone::RoiHead own = backbone->roi_head(gen);
     const int64_t size = config.roi.align.output_size;
@@ -77,24 +98,19 @@ FasterRcnn::FasterRcnn(const DetectorConfig& config, int64_t classes, Generator&
     roi_heads = register_module(
         "roi_heads", own.layer ? std::make_shared<RcnnHead>(own.layer, own.features, classes, gen)
                                : std::make_shared<RcnnHead>(backbone->channels * size * size, config.rcnn.hidden, classes,
-                                                            config.rcnn.dropout, gen));
+                                                            config.rcnn.dropout, gen, /*background_deltas=*/pyramid));
   }
   release_host_cache();  // what building left cached (initialisers' slices, weights read from files)
-}
-
-// Two logits per anchor (the paper's softmax): their difference orders anchors as the object
-// probability does, and sigmoid of it is that probability.
-Tensor object_logits(const RpnHead::Outputs& rpn) {
-  return reshape(narrow(rpn.objectness, 1, 1, 1) - narrow(rpn.objectness, 1, 0, 1), {-1});
 }
 
 namespace {
 
 // Images (3, h, w) in one (B, 3, H, W) batch, each at the top left, zeros (the mean colour) around:
-// as large as the largest, rounded up to a multiple of the stride where their sizes differ, and at
-// least the stride each way (a strip thinner than that, a 600 x 1 upload, would leave the backbone no
-// feature cell). Padding at the bottom and right moves no box. One image that needs none is not copied.
-Tensor batch_images(const std::vector<Tensor>& images, int64_t stride) {
+// as large as the largest, rounded up to a multiple of the stride where their sizes differ (always,
+// for a pyramid: as torchvision, so its levels halve exactly), and at least the stride each way (a
+// strip thinner than that, a 600 x 1 upload, would leave the backbone no feature cell). Padding at the
+// bottom and right moves no box. One image that needs none is not copied.
+Tensor batch_images(const std::vector<Tensor>& images, int64_t stride, bool always_round) {
   int64_t H = 0, W = 0;
   bool same = true;
   for (const Tensor& image : images) {
@@ -102,7 +118,7 @@ Tensor batch_images(const std::vector<Tensor>& images, int64_t stride) {
     H = std::max(H, image.size(1));
     W = std::max(W, image.size(2));
   }
-  if (!same) {
+  if (!same || always_round) {
     H = (H + stride - 1) / stride * stride;
     W = (W + stride - 1) / stride * stride;
   }
@@ -124,22 +140,45 @@ Tensor batch_images(const std::vector<Tensor>& images, int64_t stride) {
 
 }  // namespace
 
+FasterRcnn::Anchors FasterRcnn::anchors_for(const std::vector<Tensor>& maps, const Tensor& batch) const {
+  if (!pyramid) {
+    const Tensor boxes = grid_anchors(config.anchors, maps[0].size(2), maps[0].size(3), batch.device());
+    return {boxes, {boxes.size(0)}};
+  }
+  std::vector<std::pair<int64_t, int64_t>> sizes;
+  for (const Tensor& m : maps) sizes.emplace_back(m.size(2), m.size(3));
+  PyramidAnchors a = pyramid_anchors(config.anchors, batch.size(2), batch.size(3), sizes, batch.device());
+  return {a.anchors, a.per_level};
+}
+
+Proposals FasterRcnn::propose(const Anchors& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
+                              int64_t image_w, const ProposalOptions& options) const {
+  const BoxCoding& coding = config.rpn.targets.coding;
+  return pyramid ? propose_per_level(anchors.boxes, objectness, deltas, anchors.per_level, image_h, image_w, options, coding)
+                 : rcnn::propose(anchors.boxes, objectness, deltas, image_h, image_w, options, coding);
+}
+
 FasterRcnn::Proposed FasterRcnn::propose_regions(const Tensor& image, const ProposalOptions& options) {
   Proposed p;
-  p.features = backbone->forward(batch_images({image}, backbone->stride));
+  const Tensor batch = batch_images({image}, backbone->size_divisible(), pyramid);
+  p.maps = backbone->forward_maps(batch);
   stage("backbone");
-  p.anchors = grid_anchors(config.anchors, p.features.size(2), p.features.size(3), image.device());
-  p.rpn = rpn->head->predict(p.features);
+  p.anchors = anchors_for(p.maps, batch);
+  p.rpn = rpn->head->predict(p.maps);
   stage("rpn_head");
-  p.proposals = propose(p.anchors, object_logits(p.rpn), p.rpn.deltas, image.size(1), image.size(2), options,
-                        config.rpn.targets.coding);
+  p.proposals = propose(p.anchors, object_logits(p.rpn), p.rpn.deltas, image.size(1), image.size(2), options);
   stage("proposals");
   return p;
 }
 
-Tensor FasterRcnn::pool(const Tensor& features, const Tensor& rois, const Tensor& batch_index) const {
+Tensor FasterRcnn::pool(const std::vector<Tensor>& maps, const Tensor& rois, const Tensor& batch_index) const {
   const Tensor index = batch_index.defined() ? batch_index : zeros({rois.size(0)}, {kInt64, rois.device()});
   RoiAlignOptions o = config.roi.align;
+  if (pyramid) {  // every level but the pool level (the RPN's alone), as torchvision's MultiScaleRoIAlign
+    const std::vector<int64_t> strides = backbone->map_strides();
+    return multi_scale_roi_align({maps.begin(), maps.end() - 1}, {strides.begin(), strides.end() - 1}, rois, index, o);
+  }
+  const Tensor& features = maps[0];
   o.spatial_scale = 1.0 / static_cast<double>(backbone->stride);
   if (config.roi.method == "align") return roi_align(features, rois, index, o);
   if (config.roi.method == "pool") return roi_pool(features, rois, index, {o.output_size, o.spatial_scale});
@@ -179,10 +218,12 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
   const TrustedGpuValues trusted;
   std::vector<Tensor> images;
   for (const Sample& s : batch) images.push_back(s.image.cpu());
-  const Tensor features = backbone->forward(batch_images(images, backbone->stride).to(device));
+  const Tensor images_batch = batch_images(images, backbone->size_divisible(), pyramid).to(device);
+  const std::vector<Tensor> maps = backbone->forward_maps(images_batch);
   stage("backbone");
-  const Tensor anchors = grid_anchors(config.anchors, features.size(2), features.size(3), device);
-  const RpnHead::Outputs rpn_out = rpn->head->predict(features);  // rows: image by image
+  const Anchors anchor_set = anchors_for(maps, images_batch);
+  const Tensor& anchors = anchor_set.boxes;
+  const RpnHead::Outputs rpn_out = rpn->head->predict(maps);  // rows: image by image
   stage("rpn_head");
   const Tensor objectness = object_logits(rpn_out);
   const int64_t A = anchors.size(0);
@@ -198,8 +239,7 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
     const int64_t H = batch[i].image.size(1), W = batch[i].image.size(2);
     const auto [truth, truth_classes] = training_truth(batch[i], device);
     const RpnHead::Outputs rpn_i{image_rows(rpn_out.objectness, i), image_rows(rpn_out.deltas, i)};
-    const Proposals proposals = propose(anchors, image_rows(objectness, i), rpn_i.deltas, H, W, config.rpn.train,
-                                        config.rpn.targets.coding);
+    const Proposals proposals = propose(anchor_set, image_rows(objectness, i), rpn_i.deltas, H, W, config.rpn.train);
     stage("proposals");
     if (before_image) before_image(i);
     const RpnLosses rpn_l = rpn_losses(rpn_i, rpn_targets(anchors, truth, H, W, config.rpn.targets, gen), config.rpn.sigma);
@@ -211,7 +251,10 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
     samples[i] = rcnn_targets(proposals.boxes, truth, truth_classes, config.rcnn.targets, gen);
     stage("rcnn_targets");
     if (head_per_image) {
-      const Tensor pooled = pool(B == 1 ? features : narrow(features, 0, static_cast<int64_t>(i), 1), samples[i].rois);
+      std::vector<Tensor> image_maps = maps;
+      if (B > 1)
+        for (Tensor& m : image_maps) m = narrow(m, 0, static_cast<int64_t>(i), 1);
+      const Tensor pooled = pool(image_maps, samples[i].rois);
       stage("roi_pool");
       outputs[i] = roi_heads->predict(pooled);
       stage("rcnn_head");
@@ -223,7 +266,7 @@ DetectorLosses FasterRcnn::losses(const std::vector<Sample>& batch, Generator& g
       rois.push_back(samples[i].rois);
       index.push_back(full({samples[i].rois.size(0)}, static_cast<double>(i), {kInt64, device}));
     }
-    const Tensor pooled = B == 1 ? pool(features, rois[0]) : pool(features, concat(rois, 0), concat(index, 0));
+    const Tensor pooled = B == 1 ? pool(maps, rois[0]) : pool(maps, concat(rois, 0), concat(index, 0));
     stage("roi_pool");
     const RcnnHead::Outputs all = roi_heads->predict(pooled);
     int64_t start = 0;
@@ -264,7 +307,7 @@ std::vector<Detection> FasterRcnn::detect(const Sample& sample) {
   const int64_t H = image.size(1), W = image.size(2);
   const Proposed p = propose_regions(image, config.rpn.test);
   if (roi_heads) {
-    const Tensor pooled = pool(p.features, p.proposals.boxes);
+    const Tensor pooled = pool(p.maps, p.proposals.boxes);
     stage("roi_pool");
     const RcnnHead::Outputs out = roi_heads->predict(pooled);
     stage("rcnn_head");

@@ -32,8 +32,10 @@ struct DetectorLosses {
 
 class RegionProposalNetwork : public Module {
  public:
-  RegionProposalNetwork(int64_t in_channels, const RpnConfig& config, int64_t anchors, Generator& gen)
-      : head(register_module("head", std::make_shared<RpnHead>(in_channels, config.channels, anchors, gen))) {}
+  RegionProposalNetwork(int64_t in_channels, const RpnConfig& config, int64_t anchors, int64_t logits_per_anchor,
+                        Generator& gen)
+      : head(register_module("head", std::make_shared<RpnHead>(in_channels, config.channels, anchors, gen,
+                                                                logits_per_anchor))) {}
   std::shared_ptr<RpnHead> head;
 };
 
@@ -67,18 +69,27 @@ class FasterRcnn : public Module {
 
   const DetectorConfig config;
   const int64_t classes;
+  const bool pyramid;  // config.backbone.fpn_levels given: the backbone gives several maps
   std::shared_ptr<models::Backbone> backbone;
   std::shared_ptr<RegionProposalNetwork> rpn;
   std::shared_ptr<RcnnHead> roi_heads;  // null in mode "rpn"
 
  private:
+  struct Anchors {
+    Tensor boxes;                    // every map's, finest first
+    std::vector<int64_t> per_level;  // how many each map has
+  };
+  Anchors anchors_for(const std::vector<Tensor>& maps, const Tensor& batch) const;
+  Proposals propose(const Anchors& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
+                    int64_t image_w, const ProposalOptions& options) const;
   struct Proposed {
-    Tensor features, anchors;
+    std::vector<Tensor> maps;
+    Anchors anchors;
     RpnHead::Outputs rpn;
     Proposals proposals;
   };
   Proposed propose_regions(const Tensor& image, const ProposalOptions& options);
-  Tensor pool(const Tensor& features, const Tensor& rois, const Tensor& batch_index = {}) const;
+  Tensor pool(const std::vector<Tensor>& maps, const Tensor& rois, const Tensor& batch_index = {}) const;
   Device device() const { return rpn->head->conv->weight.device(); }  // the model's (Module::to moves all)
   void stage(const char* name) const {
     if (after_stage) after_stage(name);

@@ -27,7 +27,9 @@ std::vector<Detection> postprocess(const RcnnHead::Outputs& out, const Tensor& r
   Tensor boxes = clip_boxes(decode_boxes(repeated, reshape(out.deltas.detach(), {S * N, 4}), o.coding), image_h, image_w);
   Tensor scores = reshape(probs, {S * N});
   Tensor labels = reshape(expand(unsqueeze(arange(N, {kInt64, rois.device()}), 0), {S, N}), {S * N});
-  const Tensor confident = nonzero(gt(scores, scalar_like(scores, o.score_threshold)));
+  Tensor confident = gt(scores, scalar_like(scores, o.score_threshold));
+  if (o.min_size > 0) confident = confident * boxes_at_least(boxes, o.min_size);  // torchvision's remove_small_boxes
+  confident = nonzero(confident);
   boxes = index_select_in_range(boxes, 0, confident);
   scores = index_select_in_range(scores, 0, confident);
   labels = index_select_in_range(labels, 0, confident);

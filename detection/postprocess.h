@@ -17,6 +17,7 @@ struct PostprocessOptions {
   int64_t max_per_image = 100;    // 0: no limit
   int64_t max_per_class = 0;      // 0: no limit
   BoxCoding coding;
+  double min_size = 0;            // boxes narrower or lower than this (cut to nothing at the border) dropped
 
   static PostprocessOptions paper() { return {}; }
   static PostprocessOptions luminoth() { return {0.05, 0.5, 0, 100, {}}; }  // 0 per image: no limit

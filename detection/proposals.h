@@ -3,6 +3,8 @@
 // deltas applied to the anchors, cut to the image, small boxes dropped, the best pre_nms_top_n by
 // objectness kept, NMS, and the best post_nms_top_n of what remains. Nothing flows back through them
 // (the paper's approximate joint training): deltas and scores are detached.
+#include <vector>
+
 #include "core/tensor.h"
 #include "detection/boxes.h"
 
@@ -34,5 +36,14 @@ struct Proposals {
 // or deltas hold NaN or infinity (a diverged network), before NaN boxes could reach RoI pooling.
 Proposals propose(const Tensor& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
                   int64_t image_w, const ProposalOptions& options = {}, const BoxCoding& coding = {});
+
+// A feature pyramid's proposals, as torchvision's RPN.filter_proposals makes them: the best
+// pre_nms_top_n of each level by objectness (so the fine levels' many small anchors cannot crowd out
+// the coarse ones), decoded, cut to the image, boxes under min_size dropped, NMS within each level,
+// then the best post_nms_top_n of all levels by score. per_level: each level's anchor count (the rows
+// of anchors, objectness and deltas, level after level).
+Proposals propose_per_level(const Tensor& anchors, const Tensor& objectness, const Tensor& deltas,
+                            const std::vector<int64_t>& per_level, int64_t image_h, int64_t image_w,
+                            const ProposalOptions& options = {}, const BoxCoding& coding = {});
 
 }  // namespace rcnn

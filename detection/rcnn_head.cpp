@@ -21,26 +21,31 @@ Tensor BoxHead::forward(const Tensor& x) {
   return drop->forward(relu(fc7->forward(drop->forward(relu(fc6->forward(flatten(x, 1)))))));
 }
 
-BoxPredictor::BoxPredictor(int64_t hidden, int64_t classes, Generator& gen)
+BoxPredictor::BoxPredictor(int64_t hidden, int64_t classes, Generator& gen, bool background_deltas)
     : cls_score(register_module("cls_score", std::make_shared<nn::Linear>(hidden, classes + 1, true, gen))),
-      bbox_pred(register_module("bbox_pred", std::make_shared<nn::Linear>(hidden, 4 * classes, true, gen))) {
+      bbox_pred(register_module("bbox_pred", std::make_shared<nn::Linear>(hidden, 4 * (classes + background_deltas),
+                                                                          true, gen))),
+      background_deltas(background_deltas) {
   normal_(cls_score->weight, 0.01, gen);
   normal_(bbox_pred->weight, 0.001, gen);
 }
 
-RcnnHead::RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen)
-    : RcnnHead(std::make_shared<BoxHead>(pooled_features, hidden, dropout, gen), hidden, classes, gen) {}
+RcnnHead::RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen,
+                   bool background_deltas)
+    : RcnnHead(std::make_shared<BoxHead>(pooled_features, hidden, dropout, gen), hidden, classes, gen, background_deltas) {}
 
-RcnnHead::RcnnHead(std::shared_ptr<Layer> head, int64_t hidden, int64_t classes, Generator& gen)
+RcnnHead::RcnnHead(std::shared_ptr<Layer> head, int64_t hidden, int64_t classes, Generator& gen, bool background_deltas)
     : box_head(register_module("box_head", std::move(head))),
-      box_predictor(register_module("box_predictor", std::make_shared<BoxPredictor>(hidden, classes, gen))),
+      box_predictor(register_module("box_predictor", std::make_shared<BoxPredictor>(hidden, classes, gen, background_deltas))),
       classes(classes) {
   check(classes >= 1, "RcnnHead: ", classes, " classes");
 }
 
 RcnnHead::Outputs RcnnHead::predict(const Tensor& pooled) {
   const Tensor h = box_head->forward(pooled);
-  return {box_predictor->cls_score->forward(h), box_predictor->bbox_pred->forward(h)};
+  const Tensor deltas = box_predictor->bbox_pred->forward(h);
+  return {box_predictor->cls_score->forward(h),
+          box_predictor->background_deltas ? narrow(deltas, 1, 4, 4 * classes) : deltas};
 }
 
 RcnnSample rcnn_targets(const Tensor& proposals, const Tensor& truth, const Tensor& truth_classes,

@@ -20,19 +20,24 @@ class BoxHead : public Layer {
 
 // The class scores (N + 1, background first) and the class-specific deltas (4 N), named as torchvision's
 // box_predictor.cls_score / .bbox_pred. Weights N(0, 0.01) and N(0, 0.001), biases 0 (the paper's code).
+// background_deltas: bbox_pred also has the 4 deltas of background that torchvision's FastRCNNPredictor
+// keeps (4 (N + 1) outputs, so its weights load); they are never used, nor trained.
 class BoxPredictor : public Module {
  public:
-  BoxPredictor(int64_t hidden, int64_t classes, Generator& gen);
+  BoxPredictor(int64_t hidden, int64_t classes, Generator& gen, bool background_deltas = false);
   std::shared_ptr<nn::Linear> cls_score, bbox_pred;
+  bool background_deltas;
 };
 
 class RcnnHead : public Module {
  public:
   // With the two fully connected layers (BoxHead). pooled_features: C x out x out of one pooled RoI;
   // classes: N, without background.
-  RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen);
+  RcnnHead(int64_t pooled_features, int64_t hidden, int64_t classes, double dropout, Generator& gen,
+           bool background_deltas = false);
   // With any head that turns pooled RoIs into (S, hidden) features (e.g. ResNet's conv5 stage).
-  RcnnHead(std::shared_ptr<Layer> box_head, int64_t hidden, int64_t classes, Generator& gen);
+  RcnnHead(std::shared_ptr<Layer> box_head, int64_t hidden, int64_t classes, Generator& gen,
+           bool background_deltas = false);
 
   struct Outputs {
     Tensor class_logits;  // (S, N + 1): column 0 is background

@@ -9,12 +9,15 @@
 
 namespace rcnn {
 
-// 3x3 conv + ReLU, then two 1x1 convs: 2A objectness logits and 4A box deltas per cell. Parameter
+// 3x3 conv + ReLU, then two 1x1 convs: objectness logits and 4A box deltas per cell. Parameter
 // names as torchvision's rpn.head (conv, cls_logits, bbox_pred); weights N(0, 0.01), biases 0, as in
-// the paper's code. (torchvision scores with one logit per anchor; the paper with two, softmax.)
+// the paper's code. The paper scores each anchor with two logits and a softmax (logits_per_anchor 2);
+// torchvision's RPNHead with one and a sigmoid (1; its 3x3 conv then sits at conv.0.0, as in
+// torchvision >= 0.13). One logit x is given out as the pair (0, x): the softmax of that pair is the
+// sigmoid of x, so one loss (cross-entropy) and one ordering (the pair's difference) serve both.
 class RpnHead : public Module {
  public:
-  RpnHead(int64_t in_channels, int64_t mid_channels, int64_t anchors, Generator& gen);
+  RpnHead(int64_t in_channels, int64_t mid_channels, int64_t anchors, Generator& gen, int64_t logits_per_anchor = 2);
 
   struct Outputs {
     Tensor objectness;  // (B H W A, 2) logits (background, object), rows in grid_anchors' (h, w, a) order,
@@ -22,10 +25,17 @@ class RpnHead : public Module {
   };
   // features: (B, C, H, W).
   Outputs predict(const Tensor& features);
+  // One head over every level of a pyramid (B, C, H_l, W_l): rows image by image, within an image
+  // level by level (pyramid_anchors' order).
+  Outputs predict(const std::vector<Tensor>& maps);
 
   std::shared_ptr<nn::Conv2d> conv, cls_logits, bbox_pred;
-  int64_t anchors;
+  int64_t anchors, logits_per_anchor;
 };
+
+// One logit per anchor, (A): the difference of its two (the object's minus the background's), which
+// orders anchors as the object probability does; its sigmoid is that probability.
+Tensor object_logits(const RpnHead::Outputs& rpn);
 
 struct RpnTargetOptions {
   MatcherOptions matcher{0.7, 0.3, true};

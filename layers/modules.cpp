@@ -1,5 +1,7 @@
 #include "layers/modules.h"
 
+#include <algorithm>
+
 #include "layers/functional.h"
 #include "layers/init.h"
 #include "ops/checks.h"
@@ -67,6 +69,18 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (const auto& layer : layers_) y = layer->forward(y);
   return y;
+}
+
+std::vector<Tensor> Sequential::forward_ends(const Tensor& x, const std::vector<size_t>& ends) {
+  check(!ends.empty() && ends.back() < layers_.size() && std::is_sorted(ends.begin(), ends.end()),
+        "Sequential::forward_ends: layer numbers must ascend below ", layers_.size());
+  std::vector<Tensor> out;
+  Tensor y = x;
+  for (size_t i = 0, next = 0; next < ends.size(); ++i) {
+    y = layers_[i]->forward(y);
+    for (; next < ends.size() && ends[next] == i; ++next) out.push_back(y);
+  }
+  return out;
 }
 
 }  // namespace rcnn::nn

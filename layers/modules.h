@@ -90,6 +90,9 @@ class Sequential : public Layer {
   explicit Sequential(std::vector<std::shared_ptr<Layer>> layers);
   void push_back(std::shared_ptr<Layer> layer);
   Tensor forward(const Tensor& x) override;
+  // forward's intermediate results: the outputs of the layers numbered `ends` (ascending), in one pass
+  // that stops at the last of them.
+  std::vector<Tensor> forward_ends(const Tensor& x, const std::vector<size_t>& ends);
   size_t size() const { return layers_.size(); }
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
 

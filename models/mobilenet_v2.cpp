@@ -32,6 +32,7 @@ Tensor InvertedResidual::forward(const Tensor& x) { return residual ? x + conv->
 MobileNetV2::MobileNetV2(int64_t classes, Generator& gen)
     : Backbone(1280, 32),
       features(register_module("features", std::make_shared<nn::Sequential>())) {
+  taps = {{24, 4}, {32, 8}, {96, 16}, {1280, 32}};
   features->push_back(conv_bn_relu6(3, 32, 3, 2, 1, gen));
   // (expansion t, width c, blocks n, first stride s): table 2 of the paper.
   const int64_t settings[][4] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},

@@ -29,6 +29,10 @@ class MobileNetV2 : public Backbone {
   // classes = 0: no classifier (the detection backbone).
   explicit MobileNetV2(int64_t classes = 1000, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return features->forward(x); }  // (N, 1280, H / 32, W / 32)
+  // The ends of the stride-4, -8, -16 and -32 stages (features 3, 6, 13 and 18: 24, 32, 96 and 1280
+  // channels). Not torchvision's MobileNet "FPN", whose two maps (features 13's expansion and 18) are
+  // both stride 32.
+  std::vector<Tensor> forward_taps(const Tensor& x) override { return features->forward_ends(x, {3, 6, 13, 18}); }
   Tensor classify(const Tensor& x);  // (N, 3, H, W) normalised images -> (N, classes) logits
   std::shared_ptr<nn::Sequential> features, classifier;  // classifier: null without classes
 };

@@ -51,7 +51,8 @@ ResNetConv5Head::ResNetConv5Head(Generator& gen) : layer4(register_module("layer
 Tensor ResNetConv5Head::forward(const Tensor& x) { return mean(layer4->forward(x), {2, 3}); }
 
 ResNet50::ResNet50(int64_t classes, Generator& gen)
-    : c4(std::make_shared<ResNet50C4>(gen)), conv5(std::make_shared<ResNetConv5Head>(gen)) {
+    : Backbone(2048, 32), c4(std::make_shared<ResNet50C4>(gen)), conv5(std::make_shared<ResNetConv5Head>(gen)) {
+  taps = {{256, 4}, {512, 8}, {1024, 16}, {2048, 32}};
   // Registered part by part under torchvision's top-level names (conv1, bn1, layer1-4, fc).
   register_module("conv1", c4->conv1);
   register_module("bn1", c4->bn1);
@@ -59,9 +60,20 @@ ResNet50::ResNet50(int64_t classes, Generator& gen)
   register_module("layer2", c4->layer2);
   register_module("layer3", c4->layer3);
   register_module("layer4", conv5->layer4);
-  fc = register_module("fc", std::make_shared<nn::Linear>(2048, classes, true, gen));
+  if (classes > 0) fc = register_module("fc", std::make_shared<nn::Linear>(2048, classes, true, gen));
 }
 
-Tensor ResNet50::forward(const Tensor& x) { return fc->forward(conv5->forward(c4->forward(x))); }
+Tensor ResNet50::forward(const Tensor& x) { return conv5->layer4->forward(c4->forward(x)); }
+
+std::vector<Tensor> ResNet50::forward_taps(const Tensor& x) {
+  const Tensor c2 = c4->layer1->forward(c4->maxpool->forward(relu(c4->bn1->forward(c4->conv1->forward(x)))));
+  const Tensor c3 = c4->layer2->forward(c2), c4_ = c4->layer3->forward(c3);
+  return {c2, c3, c4_, conv5->layer4->forward(c4_)};
+}
+
+Tensor ResNet50::classify(const Tensor& x) {
+  check(fc != nullptr, "ResNet50::classify: built without a classifier (classes = 0)");
+  return fc->forward(mean(forward(x), {2, 3}));
+}
 
 }  // namespace rcnn::models

@@ -51,14 +51,18 @@ class ResNetConv5Head : public Layer {
   std::shared_ptr<nn::Sequential> layer4;
 };
 
-// The whole classifier, for checking the parts against torchvision: C4, conv5 and fc.
-class ResNet50 : public Layer {
+// The whole network, C4 and conv5 in torchvision's names: with `classes`, the classifier (fc);
+// with 0, the body a feature pyramid reads (torchvision's fasterrcnn_resnet50_fpn: C2-C5, the ends
+// of layer1-4, strides 4-32).
+class ResNet50 : public Backbone {
  public:
   explicit ResNet50(int64_t classes = 1000, Generator& gen = default_generator());
-  Tensor forward(const Tensor& x) override;  // (N, 3, H, W) -> (N, classes) logits
+  Tensor forward(const Tensor& x) override;  // (N, 3, H, W) -> (N, 2048, H / 32, W / 32)
+  std::vector<Tensor> forward_taps(const Tensor& x) override;  // C2, C3, C4, C5
+  Tensor classify(const Tensor& x);          // (N, 3, H, W) -> (N, classes) logits
   std::shared_ptr<ResNet50C4> c4;
   std::shared_ptr<ResNetConv5Head> conv5;
-  std::shared_ptr<nn::Linear> fc;
+  std::shared_ptr<nn::Linear> fc;  // null without classes
 };
 
 }  // namespace rcnn::models

@@ -17,7 +17,12 @@ class TinyNet : public Backbone {
  public:
   explicit TinyNet(int64_t stride = 16, Generator& gen = default_generator());
   Tensor forward(const Tensor& x) override { return body->forward(x); }
+  // The ends of the stride-4, -8 and (at stride 16) -16 blocks: 64, 128 and 256 channels.
+  std::vector<Tensor> forward_taps(const Tensor& x) override { return body->forward_ends(x, tap_layers); }
   std::shared_ptr<nn::Sequential> body;
+
+ private:
+  std::vector<size_t> tap_layers;
 };
 
 }  // namespace rcnn::models

@@ -8,6 +8,7 @@
 #include "layers/upsample.h"
 #include "detection/boxes.h"
 #include "detection/nms.h"
+#include "detection/multi_scale_roi_align.h"
 #include "detection/roi_pool.h"
 #include "ops/ops.h"
 
@@ -107,6 +108,16 @@ const std::vector<OpCase>& op_cases() {
       {"upsample_nearest_same_and_down", {{{1, 2, 5, 6}}}, [](In x) { return upsample_nearest(x[0], 5, 4); }},
       {"roi_align", {{{2, 3, 7, 6}}},
        [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5, 2, false}); }},
+      // A two-level pyramid (strides 2 and 4 of a 16 x 16 image): two boxes pooled from each level by
+      // the FPN's equation 1, back in box order. torchvision's equality: tests/test_fpn.cpp.
+      {"multi_scale_roi_align", {{{2, 3, 8, 8}}, {{2, 3, 4, 4}}},
+       [](In x) {
+         const Tensor boxes = from_vector<double>({1, 1, 9, 7, -30, -20, 40, 50, 4, 4, 4, 4, 0, 0, 60, 60}, {4, 4})
+                                  .to(x[0].dtype())
+                                  .to(x[0].device());
+         return multi_scale_roi_align({x[0], x[1]}, {2, 4}, boxes, roi_images(x[0]), {2, 0.5, 2, false});
+       },
+       /*has_reference=*/false},
       {"roi_align_adaptive_aligned", {{{2, 3, 7, 6}}},
        [](In x) { return roi_align(x[0], rois(x[0]), roi_images(x[0]), {2, 0.5, 0, true}); }},
       {"roi_pool", {{{2, 3, 7, 6}}}, [](In x) { return roi_pool(x[0], rois(x[0]), roi_images(x[0]), {3, 0.5}); }},

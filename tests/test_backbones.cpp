@@ -76,7 +76,7 @@ TEST_CASE("ResNet-50 (C4 backbone + conv5 head + fc) computes what torchvision's
   const Tensor c4 = net.c4->forward(x);
   CHECK(c4.shape() == Shape{1, 1024, 4, 4});  // stride 16
   CHECK(net.c4->stride == 16);
-  const std::vector<float> logits = net.forward(x).to_vector<float>();
+  const std::vector<float> logits = net.classify(x).to_vector<float>();
   const std::vector<double> expected = want["logits"].get<std::vector<double>>();
   REQUIRE(logits.size() == expected.size());
   double worst = 0, largest = 0;

@@ -1,0 +1,63 @@
+#include "detection/multi_scale_roi_align.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detection/boxes.h"
+#include "ops/checks.h"
+#include "ops/ops.h"
+
+namespace rcnn {
+
+Tensor roi_levels(const Tensor& boxes, int64_t k_min, int64_t k_max) {
+  check_boxes("roi_levels", boxes);
+  check(k_min <= k_max, "roi_levels: k_min ", k_min, " is above k_max ", k_max);
+  const std::vector<float> b = boxes.detach().cpu().to(kFloat32).to_vector<float>();
+  const int64_t K = boxes.size(0);
+  std::vector<int64_t> levels(static_cast<size_t>(K));
+  for (int64_t i = 0; i < K; ++i) {
+    const float* r = b.data() + 4 * i;
+    const float size = std::sqrt((r[2] - r[0]) * (r[3] - r[1]));
+    const float k = std::floor(4.0f + std::log2(size / 224.0f) + 1e-6f);
+    levels[static_cast<size_t>(i)] = static_cast<int64_t>(std::clamp(k, static_cast<float>(k_min), static_cast<float>(k_max))) - k_min;
+  }
+  return from_vector(levels, {K});
+}
+
+Tensor multi_scale_roi_align(const std::vector<Tensor>& maps, const std::vector<int64_t>& strides, const Tensor& boxes,
+                             const Tensor& batch_index, const RoiAlignOptions& options) {
+  check(!maps.empty() && maps.size() == strides.size(), "multi_scale_roi_align: ", maps.size(), " maps with ",
+        strides.size(), " strides");
+  std::vector<int64_t> k;
+  for (int64_t s : strides) {
+    const auto log = static_cast<int64_t>(std::lround(std::log2(static_cast<double>(s))));
+    check(s > 0 && (int64_t{1} << log) == s, "multi_scale_roi_align: stride ", s, " is not a power of two");
+    check(k.empty() || log == k.back() + 1, "multi_scale_roi_align: strides must double from level to level");
+    k.push_back(log);
+  }
+  const Tensor levels = roi_levels(boxes, k.front(), k.back());
+  const std::vector<int64_t> level = levels.to_vector<int64_t>();
+  // Level by level, then back in the boxes' order through the inverse of that grouping.
+  std::vector<Tensor> pooled;
+  std::vector<int64_t> order;
+  for (size_t l = 0; l < maps.size(); ++l) {
+    std::vector<int64_t> mine;
+    for (size_t i = 0; i < level.size(); ++i)
+      if (level[i] == static_cast<int64_t>(l)) mine.push_back(static_cast<int64_t>(i));
+    if (mine.empty()) continue;
+    const Tensor index = from_vector(mine, {static_cast<int64_t>(mine.size())}, boxes.device());
+    RoiAlignOptions o = options;
+    o.spatial_scale = 1.0 / static_cast<double>(strides[l]);
+    pooled.push_back(roi_align(maps[l], index_select_in_range(boxes, 0, index),
+                               index_select_in_range(batch_index, 0, index), o));
+    order.insert(order.end(), mine.begin(), mine.end());
+  }
+  const int64_t K = boxes.size(0);
+  if (pooled.empty()) return roi_align(maps[0], boxes, batch_index, options);  // no boxes: (0, C, size, size)
+  std::vector<int64_t> inverse(static_cast<size_t>(K));
+  for (int64_t j = 0; j < K; ++j) inverse[static_cast<size_t>(order[static_cast<size_t>(j)])] = j;
+  const Tensor all = pooled.size() == 1 ? pooled[0] : concat(pooled, 0);
+  return index_select_in_range(all, 0, from_vector(inverse, {K}, boxes.device()));
+}
+
+}  // namespace rcnn
