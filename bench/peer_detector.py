@@ -2,7 +2,8 @@
 """make bench: torchvision's Faster R-CNN beside bench_detector, with the settings of
 configs/tv_tiny_peer.yaml (--backbone tiny: TinyNet, 256 x 256), configs/tv_vgg16_peer.yaml
 (--backbone vgg16: conv5_3, 600 x 1000) or configs/tv_mobilenet_peer.yaml (--backbone mobilenet_v2:
-fruit_mobilenet_v2's detector, 320 x 512): the median training step of --batch images (forward with
+fruit_mobilenet_v2's detector, 320 x 512) or configs/voc07_resnet50_fpn.yaml (--backbone resnet50_fpn:
+fasterrcnn_resnet50_fpn with frozen batch norm and 3 trainable stages, 800 x 800): the median training step of --batch images (forward with
 losses, backward, SGD) and the median inference per image with its stages, each phase in a process of
 its own so that each peak RSS is that phase's alone, as bench_detector measures ours. Data as
 bench_detector makes it: uniform random images with 1-4 boxes whose sides are 1/16 to 1/2 of the
@@ -15,7 +16,7 @@ after the timed ones).
 
 Needs PyTorch / torchvision (Debian's python3-torch, scripts/deps.sh --reference; on the GPU machine its
 own); run with /usr/bin/python3:
-  bench/peer_detector.py [--backbone tiny|vgg16|mobilenet_v2] [--device cpu|cuda] [--batch 1]
+  bench/peer_detector.py [--backbone tiny|vgg16|mobilenet_v2|resnet50_fpn] [--device cpu|cuda] [--batch 1]
                          [--phases train,infer] [--threads 2] [--warmup 5] [--steps 30] [--json-out FILE]
 """
 import argparse
@@ -33,6 +34,7 @@ SETTINGS = {  # the configs/tv_*_peer.yaml, as torchvision spells them
                   rpn_train=(2000, 2000), rois=64),
     "mobilenet_v2": dict(height=320, width=512, classes=3, anchors=(32, 64, 128, 256, 512), hidden=1024,
                          rpn_train=(2000, 1000), rois=128),
+    "resnet50_fpn": dict(height=800, width=800, classes=20),
 }
 
 
@@ -46,6 +48,14 @@ def build_model(backbone_name):
     from torchvision.ops import MultiScaleRoIAlign
 
     s = SETTINGS[backbone_name]
+    if backbone_name == "resnet50_fpn":  # torchvision's own detector, its defaults (1000 proposals at test)
+        from torchvision.models import resnet50
+        from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+        from torchvision.ops import FrozenBatchNorm2d
+        backbone = _resnet_fpn_extractor(resnet50(weights=None, norm_layer=FrozenBatchNorm2d), 3)
+        model = FasterRCNN(backbone, num_classes=s["classes"] + 1, min_size=s["height"], max_size=s["width"])
+        model.transform = GeneralizedRCNNTransform(s["height"], s["width"], [0.0] * 3, [1.0] * 3)  # pads to 32
+        return model
     if backbone_name == "tiny":  # models/tiny_net.h: 4 x [conv 3x3 + ReLU + max-pool 2], stride 16
         layers, channels = [], 3
         for out in (32, 64, 128, 256):
@@ -193,7 +203,8 @@ def staged_detect(model, image, stages, read_clock):
         clock[0] = now
 
     images, _ = model.transform([image])
-    features = {"0": model.backbone(images.tensors)}
+    features = model.backbone(images.tensors)
+    features = features if isinstance(features, dict) else {"0": features}
     mark("backbone")
     rpn = model.rpn
     objectness, deltas = rpn.head(list(features.values()))

@@ -131,7 +131,7 @@ struct Model {
 
 }  // namespace
 
-TEST_SUITE("fpn") {
+TEST_SUITE("ch16") {
 
 TEST_CASE("fasterrcnn_resnet50_fpn: torchvision's parameter names one for one, and its maps, anchors, RPN outputs" *
           doctest::skip(!fs::exists(kFixture))) {

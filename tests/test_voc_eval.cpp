@@ -158,12 +158,15 @@ TEST_CASE("per-class AP equals voc_eval.py's on random files, both metrics") {
   }
 }
 
+TEST_SUITE("ch13") {
+
 TEST_CASE("false positives sorted by kind on crafted boxes: Hoiem et al.'s (TIDE's) definitions") {
   // A cat at (0, 0, 100, 100) and a dog at (200, 0, 300, 100).
   const Annotation image{"a", "", 400, 200, {truth(0, {0, 0, 100, 100}), truth(1, {200, 0, 300, 100})}};
   auto kind = [&](int64_t label, Box b) { return classify_false_positive({"a", label, 0.9, b}, image); };
   CHECK(kind(0, {5, 5, 100, 100}) == ErrorKind::Duplicate);        // IoU 0.9025 with its own class's object
-  CHECK(kind(0, {0, 0, 100, 50}) == ErrorKind::Duplicate);         // IoU exactly 0.5
+  CHECK(kind(0, {0, 0, 100, 51}) == ErrorKind::Duplicate);         // IoU 0.51
+  CHECK(kind(0, {0, 0, 100, 50}) == ErrorKind::Localisation);      // IoU exactly 0.5: no match (chapter 11)
   CHECK(kind(0, {50, 0, 150, 100}) == ErrorKind::Localisation);    // IoU 1/3
   CHECK(kind(0, {90, 0, 190, 100}) == ErrorKind::Background);      // IoU 0.0526 < 0.1 ...
   CHECK(kind(0, {80, 0, 180, 100}) == ErrorKind::Localisation);    // ... 0.111 >= 0.1
@@ -174,3 +177,32 @@ TEST_CASE("false positives sorted by kind on crafted boxes: Hoiem et al.'s (TIDE
   CHECK(kind(0, {95, 0, 195, 100}) == ErrorKind::Background);      // IoU 0.026 with the cat: under 0.1
   CHECK(std::string(error_kind_name(ErrorKind::Confusion)) == "confusion");
 }
+
+TEST_CASE("what each kind of error costs in mAP, TIDE's way, on a ranking worked by hand") {
+  // Cats at (0, 0, 100, 100) and (300, 120, 380, 190), a dog at (200, 0, 300, 100).
+  Dataset data{"crafted", {"cat", "dog"}, {{"a", "", 400, 200,
+                                            {truth(0, {0, 0, 100, 100}), truth(1, {200, 0, 300, 100}),
+                                             truth(0, {300, 120, 380, 190})}}}};
+  const std::vector<Detection> detections = {
+      {"a", 0, 0.9, {0, 0, 100, 100}},     // found the first cat
+      {"a", 0, 0.8, {5, 5, 100, 100}},     // duplicate
+      {"a", 1, 0.7, {250, 0, 350, 100}},   // localisation (IoU 1/3 with the dog)
+      {"a", 0, 0.6, {120, 120, 180, 180}}, // background
+      {"a", 0, 0.5, {200, 0, 300, 100}}};  // confusion: a cat box on the dog
+  const VocEvaluation e = evaluate_voc(data, detections, false);
+  const ErrorCosts c = error_costs(data, detections, e, false);
+  // cat: 1 of 2 found at precision 1 (AP 0.5); dog: none (AP 0): mAP 0.25.
+  CHECK(c.map == doctest::Approx(0.25));
+  CHECK(c.counts[static_cast<int>(ErrorKind::Duplicate)] == 1);
+  CHECK(c.counts[static_cast<int>(ErrorKind::Localisation)] == 1);
+  CHECK(c.counts[static_cast<int>(ErrorKind::Background)] == 1);
+  CHECK(c.counts[static_cast<int>(ErrorKind::Confusion)] == 1);
+  CHECK(c.kinds[static_cast<int>(ErrorKind::Duplicate)] == doctest::Approx(0));    // after the true positive
+  CHECK(c.kinds[static_cast<int>(ErrorKind::Background)] == doctest::Approx(0));   // likewise
+  CHECK(c.kinds[static_cast<int>(ErrorKind::Localisation)] == doctest::Approx(0.5));  // the dog found first: AP 1
+  CHECK(c.kinds[static_cast<int>(ErrorKind::Confusion)] == doctest::Approx(0.25));    // the dog found second: AP 0.5
+  CHECK(c.missed_objects == 2);  // the second cat and the dog
+  CHECK(c.missed == doctest::Approx(0.75));  // cat AP 1; the dog class has no objects left, out of the mean
+}
+
+}  // TEST_SUITE

@@ -99,7 +99,8 @@ void add_pretrain_command(CLI::App& app, int& exit_code) {
   cmd->callback([o, &exit_code] {
     if (o->threads > 0) set_cpu_threads(o->threads);
     DetectorConfig config = load_config(o->config, o->overrides);
-    config.backbone.weights.clear();  // pretraining starts from the initialisation
+    config.backbone.weights.clear();     // pretraining starts from the initialisation
+    config.backbone.fpn_levels.clear();  // of a pyramid's body, which is what the weights file loads into
     Generator gen(static_cast<uint64_t>(o->seed));
     const auto backbone = build_backbone(config.backbone, gen);
     const FashionItemRenderer train_items(o->size, "train"), test_items(o->size, "test");

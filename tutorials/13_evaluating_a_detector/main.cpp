@@ -121,6 +121,17 @@ int main(int argc, char** argv) try {
               "%d objects missed\n",
               counts[static_cast<int>(ErrorKind::Localisation)], counts[static_cast<int>(ErrorKind::Duplicate)],
               counts[static_cast<int>(ErrorKind::Confusion)], counts[static_cast<int>(ErrorKind::Background)], missed);
+  // What each kind costs, TIDE's way: the mAP an oracle that fixes every error of that kind would add
+  // (all false positives, whatever their score: the low-scoring tail is part of the AP too).
+  const ErrorCosts cost = error_costs(e.ground_truth, e.detections, e.scores, o.use_07_metric);
+  std::printf("mAP gained by fixing each kind of error (every score):\n");
+  for (ErrorKind k : {ErrorKind::Localisation, ErrorKind::Duplicate, ErrorKind::Confusion, ErrorKind::Background})
+    std::printf("  %-13s %5lld false positives  %+.4f\n", error_kind_name(k), static_cast<long long>(cost.counts[static_cast<int>(k)]),
+                cost.kinds[static_cast<int>(k)]);
+  std::printf("  %-13s %5lld objects          %+.4f\n", "missed", static_cast<long long>(cost.missed_objects), cost.missed);
+  std::printf("the highest recall each class reaches (at the lowest score kept):");
+  for (const ClassAP& c : e.scores.classes) std::printf(" %s %.3f", c.name.c_str(), c.recall.empty() ? 0.0 : c.recall.back());
+  std::printf("\n");
   if (!best.empty()) save_png(image_grid(best, 4, 1, 6, best_labels), out + "/best.png");
   if (!failures.empty()) save_png(image_grid(failures, 3, 1, 6, failure_labels), out + "/failures.png");
   std::printf("wrote %s/pr_curves.png, best.png, failures.png\n", out.c_str());
