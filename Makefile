@@ -213,6 +213,9 @@ bench: deps
 	/usr/bin/python3 bench/peer_detector.py --backbone vgg16 --warmup 1 --steps 5 --threads 2 --json-out $(BUILD)/bench/peer_vgg16_frcnn.json
 	$(BUILD)/bin/bench_detector --config configs/tv_vgg16_peer.yaml --classes 20 --warmup 1 --steps 5 --threads 2 \
 	  --peer $(BUILD)/bench/peer_vgg16_frcnn.json --out bench/results_detector_vgg16.json
+	/usr/bin/python3 bench/peer_detector.py --backbone resnet50_fpn --warmup 1 --steps 3 --threads 2 --json-out $(BUILD)/bench/peer_r50_fpn.json
+	$(BUILD)/bin/bench_detector --config configs/voc07_resnet50_fpn.yaml --set backbone.weights= --set input.longer_side=800 \
+	  --set train.lr=0.001 --classes 20 --warmup 1 --steps 3 --threads 2 --peer $(BUILD)/bench/peer_r50_fpn.json --out bench/results_detector_r50_fpn.json
 	@$(MAKE) --no-print-directory tools
 	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
 	/usr/bin/python3 bench/coco_eval_speed.py --rcnn $(BUILD)/bin/rcnn --out bench/results_coco_eval.json

@@ -37,7 +37,9 @@ void uniform_(const Tensor& t, double lo, double hi, Generator& gen) {
 
 void zeros_(const Tensor& t) { t.copy_(zeros(t.shape(), t.dtype())); }
 
-void kaiming_normal_(const Tensor& t, Generator& gen) { normal_(t, std::sqrt(2.0 / fan_in(t)), gen); }
+void kaiming_normal_(const Tensor& t, Generator& gen, bool by_fan_out) {
+  normal_(t, std::sqrt(2.0 / (by_fan_out ? fan_out(t) : fan_in(t))), gen);
+}
 
 void xavier_uniform_(const Tensor& t, Generator& gen) {
   const double a = std::sqrt(6.0 / (fan_in(t) + fan_out(t)));

@@ -1,19 +1,33 @@
 #include "models/resnet.h"
 
+#include "layers/init.h"
 #include "ops/ops.h"
 
 namespace rcnn::models {
 
+namespace {
+
+// A bias-free conv initialised as torchvision's ResNet: Kaiming-normal by fan-out. (By fan-in, an
+// untrained ResNet-50's activations grow to thousands through its 16 residual sums, and a detector
+// trained on it from scratch diverges in its first steps.)
+std::shared_ptr<nn::Conv2d> conv(int64_t in, int64_t out, int64_t kernel, Conv2dOptions options, Generator& gen) {
+  auto c = std::make_shared<nn::Conv2d>(in, out, kernel, options, false, gen);
+  kaiming_normal_(c->weight, gen, /*by_fan_out=*/true);
+  return c;
+}
+
+}  // namespace
+
 Bottleneck::Bottleneck(int64_t in, int64_t width, int64_t stride, Generator& gen)
-    : conv1(register_module("conv1", std::make_shared<nn::Conv2d>(in, width, 1, Conv2dOptions{}, false, gen))),
+    : conv1(register_module("conv1", conv(in, width, 1, Conv2dOptions{}, gen))),
       bn1(register_module("bn1", std::make_shared<nn::FrozenBatchNorm2d>(width))),
-      conv2(register_module("conv2", std::make_shared<nn::Conv2d>(width, width, 3, Conv2dOptions{stride, 1}, false, gen))),
+      conv2(register_module("conv2", conv(width, width, 3, Conv2dOptions{stride, 1}, gen))),
       bn2(register_module("bn2", std::make_shared<nn::FrozenBatchNorm2d>(width))),
-      conv3(register_module("conv3", std::make_shared<nn::Conv2d>(width, 4 * width, 1, Conv2dOptions{}, false, gen))),
+      conv3(register_module("conv3", conv(width, 4 * width, 1, Conv2dOptions{}, gen))),
       bn3(register_module("bn3", std::make_shared<nn::FrozenBatchNorm2d>(4 * width))) {
   if (stride == 1 && in == 4 * width) return;
   downsample = register_module("downsample", std::make_shared<nn::Sequential>());
-  downsample->push_back(std::make_shared<nn::Conv2d>(in, 4 * width, 1, Conv2dOptions{stride}, false, gen));
+  downsample->push_back(conv(in, 4 * width, 1, Conv2dOptions{stride}, gen));
   downsample->push_back(std::make_shared<nn::FrozenBatchNorm2d>(4 * width));
 }
 
@@ -32,7 +46,7 @@ std::shared_ptr<nn::Sequential> resnet_stage(int64_t in, int64_t width, int64_t 
 
 ResNet50C4::ResNet50C4(Generator& gen)
     : Backbone(1024, 16),
-      conv1(register_module("conv1", std::make_shared<nn::Conv2d>(3, 64, 7, Conv2dOptions{2, 3}, false, gen))),
+      conv1(register_module("conv1", conv(3, 64, 7, Conv2dOptions{2, 3}, gen))),
       bn1(register_module("bn1", std::make_shared<nn::FrozenBatchNorm2d>(64))),
       maxpool(std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{3, 2, 1})),
       layer1(register_module("layer1", resnet_stage(64, 64, 3, 1, gen))),

@@ -128,7 +128,7 @@ int main(int argc, char** argv) try {
       series[m].y.push_back(share(recall[m]));
     }
   }
-  save_png(line_plot(series, "proposal recall by object size (0: under 64 px, 1: 64-96, 2: 96 and up)", "size bin",
+  save_png(line_plot(series, "proposal recall by object size", "size: 0 under 64 px, 1 64-96 px, 2 96 px and up",
                      "recall", 640, 400, PlotLimits{0, 2, 0, 1}),
            out + "/recall_by_size.png");
 
