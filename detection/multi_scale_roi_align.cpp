@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "detection/boxes.h"
 #include "ops/checks.h"
@@ -12,16 +13,21 @@ namespace rcnn {
 Tensor roi_levels(const Tensor& boxes, int64_t k_min, int64_t k_max) {
   check_boxes("roi_levels", boxes);
   check(k_min <= k_max, "roi_levels: k_min ", k_min, " is above k_max ", k_max);
-  const std::vector<float> b = boxes.detach().cpu().to(kFloat32).to_vector<float>();
-  const int64_t K = boxes.size(0);
-  std::vector<int64_t> levels(static_cast<size_t>(K));
-  for (int64_t i = 0; i < K; ++i) {
-    const float* r = b.data() + 4 * i;
-    const float size = std::sqrt((r[2] - r[0]) * (r[3] - r[1]));
-    const float k = std::floor(4.0f + std::log2(size / 224.0f) + 1e-6f);
-    levels[static_cast<size_t>(i)] = static_cast<int64_t>(std::clamp(k, static_cast<float>(k_min), static_cast<float>(k_max))) - k_min;
-  }
-  return from_vector(levels, {K});
+  // In the boxes' own precision, operation for operation as torchvision's LevelMapper.
+  auto levels_in = [&](auto zero) {
+    using T = decltype(zero);
+    const std::vector<T> b = boxes.detach().cpu().to(std::is_same<T, double>::value ? kFloat64 : kFloat32).template to_vector<T>();
+    std::vector<int64_t> levels(b.size() / 4);
+    for (size_t i = 0; i < levels.size(); ++i) {
+      const T* r = b.data() + 4 * i;
+      const T size = std::sqrt((r[2] - r[0]) * (r[3] - r[1]));
+      const T k = std::floor(T(4) + std::log2(size / T(224)) + T(1e-6));
+      levels[i] = static_cast<int64_t>(std::clamp(k, static_cast<T>(k_min), static_cast<T>(k_max))) - k_min;
+    }
+    return levels;
+  };
+  const std::vector<int64_t> levels = boxes.dtype() == kFloat64 ? levels_in(0.0) : levels_in(0.0f);
+  return from_vector(levels, {boxes.size(0)});
 }
 
 Tensor multi_scale_roi_align(const std::vector<Tensor>& maps, const std::vector<int64_t>& strides, const Tensor& boxes,

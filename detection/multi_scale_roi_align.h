@@ -11,7 +11,8 @@ namespace rcnn {
 
 // The FPN paper's equation 1: k = floor(k0 + log2(sqrt(w h) / 224) + 1e-6), k0 = 4 (an ImageNet-sized
 // RoI, 224^2, goes to C4's level), clamped to [k_min, k_max]; returned as k - k_min (0: the finest
-// level), int64 (K) on the host. Computed in float32 operation for operation as torchvision does.
+// level), int64 (K) on the host. Computed in the boxes' precision (float32 unless they are float64),
+// operation for operation as torchvision does.
 Tensor roi_levels(const Tensor& boxes, int64_t k_min, int64_t k_max);
 
 // maps: the pyramid's levels (N, C, H_l, W_l), finest first, of strides `strides` (powers of two);

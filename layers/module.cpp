@@ -47,6 +47,16 @@ void Module::to(Device device) {
   }
 }
 
+void Module::to(DType dtype) {
+  for (auto& [name, t] : named_parameters()) {
+    if (t.dtype() == dtype) continue;
+    Tensor converted = t.detach().to(dtype);
+    t.impl().storage = converted.impl().storage;
+    t.impl().dtype = dtype;
+    t.zero_grad();
+  }
+}
+
 void Module::load_parameters(const NamedTensors& values, bool strict) {
   std::map<std::string, const Tensor*> given;
   for (const auto& [name, t] : values) given[name] = &t;

@@ -29,6 +29,9 @@ class Module {
   void freeze();
   // Moves every parameter to `device` in place: tensors held elsewhere see the move.
   void to(Device device);
+  // Converts every floating parameter to `dtype` in place (float64: checking a model against a
+  // float64 reference, as tests/test_fpn.cpp does).
+  void to(DType dtype);
 
   // Copies values into this module's parameters by name. Every mismatch (missing, unexpected, wrong
   // shape or dtype) is collected into one error message; strict = false tolerates unexpected names.

@@ -129,104 +129,89 @@ struct Model {
   }
 };
 
-}  // namespace
-
-TEST_SUITE("ch16") {
-
-TEST_CASE("fasterrcnn_resnet50_fpn: torchvision's parameter names one for one, and its maps, anchors, RPN outputs" *
-          doctest::skip(!fs::exists(kFixture))) {
-  const Fixture want;
-  Model model;
-  std::vector<std::string> names;
-  for (const auto& [name, t] : model.net.named_parameters()) names.push_back(name);
-  CHECK(names == want.names);  // so torchvision's weights load by name, without a renaming table
+// Every stage of one input, in `dtype`, against the fixture's `tag` ("a", "b": float32; "a64": float64),
+// within `tol` of the largest value (float32 through ~60 layers: 1e-5; float64: 1e-6). With
+// `full`, the fixture has the whole RPN output, and the stages after it are compared too.
+void check_stages(Model& model, const Fixture& want, const std::string& tag, int64_t h, int64_t w, bool full, DType dtype,
+                  double tol) {
+  CAPTURE(tag);
   NoGradGuard no_grad;
-  for (const auto& [tag, h, w] : {std::tuple<std::string, int64_t, int64_t>{"a", 320, 320}, {"b", 256, 384}}) {
-    CAPTURE(tag);
-    const Tensor x = hashed_image(h, w);
-    const std::vector<Tensor> maps = model.net.backbone->forward_maps(x);
-    REQUIRE(maps.size() == 5);
-    CHECK(model.net.backbone->map_strides() == std::vector<int64_t>{4, 8, 16, 32, 64});
-    std::vector<std::pair<int64_t, int64_t>> sizes;
-    for (size_t l = 0; l < maps.size(); ++l) {
-      const std::string key = tag + ".map" + std::to_string(l);
-      CHECK(maps[l].shape() == Shape{1, 256, (h + (4 << l) - 1) / (4 << l), (w + (4 << l) - 1) / (4 << l)});
-      check_near(sample(maps[l]), want[key + ".sample"], 1e-5, key.c_str());
-      const std::vector<double> stats = want[key + ".stats"].to_vector<double>();
-      CHECK(sum(maps[l].to(kFloat64)).item() == doctest::Approx(stats[0]).epsilon(1e-4));
-      CHECK(sum(abs(maps[l].to(kFloat64))).item() == doctest::Approx(stats[1]).epsilon(1e-5));
-      sizes.emplace_back(maps[l].size(2), maps[l].size(3));
-    }
-    // Anchors: whole pixels, so their checksums are exact.
-    const PyramidAnchors anchors = pyramid_anchors(model.config.anchors, h, w, sizes);
-    int64_t start = 0;
-    for (size_t l = 0; l < sizes.size(); ++l) {
-      const std::vector<double> expected = want[tag + ".anchors" + std::to_string(l)].to_vector<double>();
-      CHECK(checksum(narrow(anchors.anchors, 0, start, anchors.per_level[l])) == expected);
-      start += anchors.per_level[l];
-    }
-    const RpnHead::Outputs rpn = model.net.rpn->head->predict(maps);
-    if (tag == "a") {
-      check_near(object_logits(rpn), want["a.objectness"], 1e-5, "objectness");
-      check_near(rpn.deltas, want["a.deltas"], 1e-5, "deltas");
-    } else {
-      check_near(sample(object_logits(rpn)), want["b.objectness_sample"], 1e-5, "objectness");
-      check_near(sample(rpn.deltas), want["b.deltas_sample"], 1e-5, "deltas");
-    }
-  }
-}
-
-TEST_CASE("fasterrcnn_resnet50_fpn: proposals per level, RoI levels, multi-scale RoIAlign, head and detections as torchvision's" *
-          doctest::skip(!fs::exists(kFixture))) {
-  const Fixture want;
-  Model model;
-  NoGradGuard no_grad;
-  const Tensor x = hashed_image(320, 320);
+  const Tensor x = hashed_image(h, w).to(dtype);
   const std::vector<Tensor> maps = model.net.backbone->forward_maps(x);
+  REQUIRE(maps.size() == 5);
+  CHECK(model.net.backbone->map_strides() == std::vector<int64_t>{4, 8, 16, 32, 64});
   std::vector<std::pair<int64_t, int64_t>> sizes;
-  for (const Tensor& m : maps) sizes.emplace_back(m.size(2), m.size(3));
-  const PyramidAnchors anchors = pyramid_anchors(model.config.anchors, 320, 320, sizes);
+  for (size_t l = 0; l < maps.size(); ++l) {
+    const std::string key = tag + ".map" + std::to_string(l);
+    CHECK(maps[l].shape() == Shape{1, 256, (h + (4 << l) - 1) / (4 << l), (w + (4 << l) - 1) / (4 << l)});
+    check_near(sample(maps[l]), want[key + ".sample"].to(kFloat32), tol, key.c_str());
+    const std::vector<double> stats = want[key + ".stats"].to_vector<double>();
+    CHECK(sum(maps[l].to(kFloat64)).item() == doctest::Approx(stats[0]).epsilon(10 * tol));
+    CHECK(sum(abs(maps[l].to(kFloat64))).item() == doctest::Approx(stats[1]).epsilon(tol));
+    sizes.emplace_back(maps[l].size(2), maps[l].size(3));
+  }
+  // Anchors: whole pixels, so their checksums are exact.
+  const PyramidAnchors anchors = pyramid_anchors(model.config.anchors, h, w, sizes);
+  int64_t start = 0;
+  for (size_t l = 0; l < sizes.size(); ++l) {
+    const std::vector<double> expected = want[tag + ".anchors" + std::to_string(l)].to_vector<double>();
+    CHECK(checksum(narrow(anchors.anchors, 0, start, anchors.per_level[l])) == expected);
+    start += anchors.per_level[l];
+  }
+  const RpnHead::Outputs rpn = model.net.rpn->head->predict(maps);
+  if (!full) {
+    check_near(sample(object_logits(rpn)), want[tag + ".objectness_sample"], tol, "objectness");
+    check_near(sample(rpn.deltas), want[tag + ".deltas_sample"], tol, "deltas");
+    return;
+  }
+  check_near(object_logits(rpn), want[tag + ".objectness"], tol, "objectness");
+  check_near(rpn.deltas, want[tag + ".deltas"], tol, "deltas");
 
   // Proposals from torchvision's RPN outputs: top-k per level, NMS per level, the same boxes in the same
-  // order (so the same keep lists), at test and at training settings.
-  for (const auto& [key, options] : {std::pair<std::string, ProposalOptions>{"a.proposals", model.config.rpn.test},
-                                     {"train.proposals", model.config.rpn.train}}) {
-    CAPTURE(key);
-    const Proposals p = propose_per_level(anchors.anchors, want["a.objectness"], want["a.deltas"], anchors.per_level,
-                                          320, 320, options, model.config.rpn.targets.coding);
-    REQUIRE(p.boxes.shape() == want[key].shape());
-    rcnn::testing::check_close(p.boxes, want[key], 1e-3, 0);
-    if (key == "a.proposals") rcnn::testing::check_close(sigmoid(p.scores), want["a.proposal_scores"], 1e-6, 0);
+  // order (so the same keep lists).
+  const Tensor anchor_boxes = anchors.anchors.to(dtype);
+  const Tensor& objectness = want[tag + ".objectness"];
+  const Tensor& deltas = want[tag + ".deltas"];
+  const Proposals p = propose_per_level(anchor_boxes, objectness, deltas, anchors.per_level, h, w, model.config.rpn.test,
+                                        model.config.rpn.targets.coding);
+  REQUIRE(p.boxes.shape() == want[tag + ".proposals"].shape());
+  rcnn::testing::check_close(p.boxes, want[tag + ".proposals"], 1e-3, 0);
+  rcnn::testing::check_close(sigmoid(p.scores), want[tag + ".proposal_scores"], 1e-6, 0);
+  if (dtype == kFloat32) {  // at training settings too (2000 per level, 2000 kept)
+    const Proposals t = propose_per_level(anchor_boxes, objectness, deltas, anchors.per_level, h, w,
+                                          model.config.rpn.train, model.config.rpn.targets.coding);
+    REQUIRE(t.boxes.shape() == want["train.proposals"].shape());
+    rcnn::testing::check_close(t.boxes, want["train.proposals"], 1e-3, 0);
   }
 
   // The level of each RoI (equation 1), on the proposals and on boxes at the formula's edges.
-  const Tensor& proposals = want["a.proposals"];
-  CHECK(roi_levels(proposals, 2, 5).to_vector<int64_t>() == want["a.levels"].to_vector<int64_t>());
-  CHECK(roi_levels(want["a.fixed_boxes"], 2, 5).to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
-  CHECK(want["a.fixed_levels"].to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
+  const Tensor& proposals = want[tag + ".proposals"];
+  CHECK(roi_levels(proposals, 2, 5).to_vector<int64_t>() == want[tag + ".levels"].to_vector<int64_t>());
+  CHECK(roi_levels(want[tag + ".fixed_boxes"], 2, 5).to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
+  CHECK(want[tag + ".fixed_levels"].to_vector<int64_t>() == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
 
   // Multi-scale RoIAlign on our maps: every level, back in the RoIs' order.
   const std::vector<Tensor> pooled_maps(maps.begin(), maps.end() - 1);
-  const std::vector<int64_t> strides{4, 8, 16, 32};
-  const RoiAlignOptions align = model.config.roi.align;
   auto pool = [&](const Tensor& boxes) {
-    return multi_scale_roi_align(pooled_maps, strides, boxes, zeros({boxes.size(0)}, kInt64), align);
+    return multi_scale_roi_align(pooled_maps, {4, 8, 16, 32}, boxes, zeros({boxes.size(0)}, kInt64), model.config.roi.align);
   };
-  check_near(pool(want["a.fixed_boxes"]), want["a.fixed_pooled"], 1e-5, "pooled fixed boxes");
+  check_near(pool(want[tag + ".fixed_boxes"]), want[tag + ".fixed_pooled"], tol, "pooled fixed boxes");
   const Tensor pooled = pool(proposals);
-  check_near(sum(pooled.to(kFloat64), {1, 2, 3}), want["a.pooled_sums"], 1e-5, "pooled sums");
-  check_near(index_select(pooled, 0, want["a.pooled_rows_index"]), want["a.pooled_rows"], 1e-5, "pooled rows");
+  check_near(sum(pooled.to(kFloat64), {1, 2, 3}), want[tag + ".pooled_sums"], tol, "pooled sums");
+  check_near(index_select(pooled, 0, want[tag + ".pooled_rows_index"]), want[tag + ".pooled_rows"], tol, "pooled rows");
 
   // TwoMLPHead and the predictor; ours gives out the object classes' deltas (torchvision's columns 4..).
   const RcnnHead::Outputs head = model.net.roi_heads->predict(pooled);
-  check_near(head.class_logits, want["a.class_logits"], 1e-5, "class logits");
-  check_near(head.deltas, narrow(want["a.box_regression"], 1, 4, 12), 1e-5, "box regression");
+  const Tensor regression = narrow(want[tag + ".box_regression"], 1, 4, 12);
+  check_near(head.class_logits, want[tag + ".class_logits"], tol, "class logits");
+  check_near(head.deltas, regression, tol, "box regression");
 
   // Detections from torchvision's head outputs: the same boxes, scores and classes, in the same order.
-  const RcnnHead::Outputs theirs{want["a.class_logits"], narrow(want["a.box_regression"], 1, 4, 12)};
-  const std::vector<Detection> detections = postprocess(theirs, proposals, 320, 320, 1.0, "a", model.config.test);
-  const std::vector<double> boxes = want["a.det_boxes"].to_vector<double>(), scores = want["a.det_scores"].to_vector<double>();
-  const std::vector<int64_t> labels = want["a.det_labels"].to_vector<int64_t>();
+  const std::vector<Detection> detections =
+      postprocess({want[tag + ".class_logits"], regression}, proposals, h, w, 1.0, tag, model.config.test);
+  const std::vector<double> boxes = want[tag + ".det_boxes"].to_vector<double>();
+  const std::vector<double> scores = want[tag + ".det_scores"].to_vector<double>();
+  const std::vector<int64_t> labels = want[tag + ".det_labels"].to_vector<int64_t>();
   REQUIRE(detections.size() == labels.size());
   size_t same = 0;
   for (size_t i = 0; i < detections.size(); ++i) {
@@ -236,6 +221,29 @@ TEST_CASE("fasterrcnn_resnet50_fpn: proposals per level, RoI levels, multi-scale
             std::abs(d.box.y2 - boxes[4 * i + 3]) < 1e-3;
   }
   CHECK(same == detections.size());
+}
+
+}  // namespace
+
+TEST_SUITE("ch16") {
+
+TEST_CASE("fasterrcnn_resnet50_fpn in float32: torchvision's parameter names one for one, and every stage as torchvision's" *
+          doctest::skip(!fs::exists(kFixture))) {
+  const Fixture want;
+  Model model;
+  std::vector<std::string> names;
+  for (const auto& [name, t] : model.net.named_parameters()) names.push_back(name);
+  CHECK(names == want.names);  // so torchvision's weights load by name, without a renaming table
+  check_stages(model, want, "a", 320, 320, /*full=*/true, kFloat32, 1e-5);
+  check_stages(model, want, "b", 256, 384, /*full=*/false, kFloat32, 1e-5);
+}
+
+TEST_CASE("fasterrcnn_resnet50_fpn in float64: every stage as torchvision's to 1e-6 relative" *
+          doctest::skip(!fs::exists(kFixture))) {
+  const Fixture want;
+  Model model;
+  model.net.to(kFloat64);
+  check_stages(model, want, "a64", 320, 320, /*full=*/true, kFloat64, 1e-6);
 }
 
 TEST_CASE("fasterrcnn_resnet50_fpn: the RPN's matches and both losses on torchvision's sampled anchors and RoIs" *

@@ -3,12 +3,13 @@
 tests/test_fpn.cpp. The weights come from a formula of each parameter's name and element index (a hash,
 so they look random; written again by the C++ test, tests/helpers.h's hashed_fill), loaded into both by
 name; 3 object classes. Two inputs, 320 x 320 ("a") and 256 x 384 ("b"), also from the formula.
-Per input: the pyramid's maps (sums and a sample), the anchors (checksums), the RPN head's outputs,
+"a" also in float64 ("a64": model and input converted after the formula). Per input: the pyramid's maps (sums and a sample), the anchors (checksums), the RPN head's outputs,
 the proposals (test settings; for "a" also training settings), each proposal's level, the pooled
 features (a sum per RoI and a few whole RoIs), the box head's outputs and the detections. For "a", with
 three ground-truth boxes: the RPN's matched labels, its sampled anchors and losses, the R-CNN's sampled
 RoIs, their labels and regression targets and its losses (the random samples recorded as torchvision
 drew them). Run by `make reference`."""
+import copy
 import json
 import os
 import sys
@@ -96,7 +97,7 @@ def stages(model, x, out, tag, full):
         out[f"{tag}.pooled_rows"], out[f"{tag}.pooled_rows_index"] = pooled[first], first
         if full:  # boxes of chosen sizes, every level and the level formula's edges (sqrt(area) 112, 224, 448)
             sides = [(20, 20), (111.9, 112), (112, 112), (150, 200), (224, 224), (200, 300), (448, 448), (600, 500)]
-            fixed = torch.tensor([[5.0, 7.0, 5.0 + bw, 7.0 + bh] for bw, bh in sides])
+            fixed = torch.tensor([[5.0, 7.0, 5.0 + bw, 7.0 + bh] for bw, bh in sides], dtype=x.dtype)
             out[f"{tag}.fixed_boxes"] = fixed
             out[f"{tag}.fixed_levels"] = pooler.map_levels([fixed]).to(torch.int64)
             out[f"{tag}.fixed_pooled"] = pooler(maps, [fixed], images.image_sizes)
@@ -159,6 +160,8 @@ def main():
     out = {}
     maps, images = stages(model, hashed_image(320, 320), out, "a", full=True)
     stages(model, hashed_image(256, 384), out, "b", full=False)
+    # The same weights and input in float64 ("a64"): torchvision's float64 answers, to 1e-6.
+    stages(copy.deepcopy(model).double(), hashed_image(320, 320).double(), out, "a64", full=True)
     training(model, maps, images, out)
     names = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
     meta = {"generator": "tests/reference/make_fpn_reference.py", "oracle": f"torchvision {torchvision.__version__}",
