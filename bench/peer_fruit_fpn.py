@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """The side-by-side peer of configs/fruit_mobilenet_v2_fpn.yaml: ../shared/peers/tv_mobilenet_voc.py
 (its data, schedule, timing and evaluation, unchanged) with torchvision's feature pyramid on the same
-MobileNetV2 taps: BackboneWithFPN over features 6, 13 and 18 (strides 8, 16, 32) into 128 channels plus
-its pool level, one anchor size per level (64-512, 3 ratios), RoIs pooled by MultiScaleRoIAlign from
-the three maps, TwoMLPHead(128 * 7 * 7, 1024). Everything else is the peer's (frozen batch norm,
+MobileNetV2 taps: BackboneWithFPN over features 13 and 18 (strides 16, 32) into 128 channels plus its
+pool level, one anchor size per level (128-512, 3 ratios), RoIs pooled by MultiScaleRoIAlign from the
+two maps, TwoMLPHead(128 * 7 * 7, 1024). Everything else is the peer's (frozen batch norm,
 features[0:4] frozen, 2000 -> 1000 proposals in training, 1000 -> 300 at test, 128 RoIs).
   /usr/bin/python3 bench/peer_fruit_fpn.py --out runs/peer_fruit_fpn [the peer's options]"""
 import os
@@ -21,7 +21,7 @@ from torchvision.models.detection.backbone_utils import BackboneWithFPN  # noqa:
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead  # noqa: E402
 from torchvision.ops import FrozenBatchNorm2d, MultiScaleRoIAlign  # noqa: E402
 
-TAPS = {"6": "0", "13": "1", "18": "2"}  # features[i] -> level: strides 8, 16, 32
+TAPS = {"13": "0", "18": "1"}  # features[i] -> level: strides 16, 32
 CHANNELS = 128
 
 
@@ -33,16 +33,16 @@ def build_model(args, num_classes, weights_path=None):
     for block in features[0:4]:
         for p in block.parameters():
             p.requires_grad_(False)
-    backbone = BackboneWithFPN(features, TAPS, [32, 96, 1280], CHANNELS)
+    backbone = BackboneWithFPN(features, TAPS, [96, 1280], CHANNELS)
     return FasterRCNN(
         backbone, num_classes=None, min_size=args.min_size, max_size=args.max_size,
         image_mean=peer.IMAGENET_MEAN, image_std=peer.IMAGENET_STD,
-        rpn_anchor_generator=AnchorGenerator(sizes=((64,), (128,), (256,), (512,)), aspect_ratios=((0.5, 1.0, 2.0),) * 4),
+        rpn_anchor_generator=AnchorGenerator(sizes=((128,), (256,), (512,)), aspect_ratios=((0.5, 1.0, 2.0),) * 3),
         rpn_pre_nms_top_n_train=2000, rpn_post_nms_top_n_train=1000,
         rpn_pre_nms_top_n_test=1000, rpn_post_nms_top_n_test=300,
         rpn_nms_thresh=0.7, rpn_fg_iou_thresh=0.7, rpn_bg_iou_thresh=0.3,
         rpn_batch_size_per_image=256, rpn_positive_fraction=0.5,
-        box_roi_pool=MultiScaleRoIAlign(featmap_names=["0", "1", "2"], output_size=7, sampling_ratio=2),
+        box_roi_pool=MultiScaleRoIAlign(featmap_names=["0", "1"], output_size=7, sampling_ratio=2),
         box_head=TwoMLPHead(CHANNELS * 7 * 7, 1024), box_predictor=FastRCNNPredictor(1024, num_classes + 1),
         box_score_thresh=0.05, box_nms_thresh=0.5, box_detections_per_img=100,
         box_fg_iou_thresh=0.5, box_bg_iou_thresh=0.5, box_batch_size_per_image=128, box_positive_fraction=0.25)
