@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """tests/reference/fpn.safetensors: torchvision 0.14's fasterrcnn_resnet50_fpn, stage by stage, for
 tests/test_fpn.cpp. The weights come from a formula of each parameter's name and element index (a hash,
-so they look random; written again by the C++ test, tests/helpers.h's hashed_fill), loaded into both by
-name; 3 object classes. Two inputs, 320 x 320 ("a") and 256 x 384 ("b"), also from the formula.
-"a" also in float64 ("a64": model and input converted after the formula). Per input: the pyramid's maps (sums and a sample), the anchors (checksums), the RPN head's outputs,
-the proposals (test settings; for "a" also training settings), each proposal's level, the pooled
-features (a sum per RoI and a few whole RoIs), the box head's outputs and the detections. For "a", with
-three ground-truth boxes: the RPN's matched labels, its sampled anchors and losses, the R-CNN's sampled
-RoIs, their labels and regression targets and its losses (the random samples recorded as torchvision
-drew them). Run by `make reference`."""
+so they look random; written again by the C++ test's hashed_fill), loaded into both by name; 3 object
+classes. Inputs from the formula too: 320 x 320 ("a"), 256 x 384 ("b"), and "a" in float64 ("a64": model
+and input converted). Per input: the pyramid's maps (sums and a sample), the anchors (checksums), the RPN
+head's outputs (a sample); for "a" and "a64" also the proposals, each one's level, the pooled features (a
+sum per RoI and a sample), the box head's outputs (a sample) and the detections. For "a64", with three
+ground-truth boxes: the proposals at training settings, the RPN's matches, its sampled anchors and losses,
+the R-CNN's sampled RoIs with their labels and regression targets and its losses (the random samples
+recorded as torchvision drew them). Large tensors are kept as samples of ~1 000 values, so the file stays
+under 400 kB. Run by `make reference`."""
 import copy
 import json
 import os
@@ -66,6 +67,8 @@ def checksum(anchors):
 
 
 def stages(model, x, out, tag, full):
+    """What tests/test_fpn.cpp compares, a sample (~1 000 values) of every large tensor, so the fixture stays
+    small; with full, the stages after the RPN too (proposals, levels, pooling, head, detections)."""
     h, w = x.shape[-2:]
     images = ImageList(x, [(h, w)])
     with torch.no_grad():
@@ -78,13 +81,11 @@ def stages(model, x, out, tag, full):
         counts = [m.shape[-2] * m.shape[-1] * 3 for m in levels]
         for i, a in enumerate(anchors.split(counts)):
             out[f"{tag}.anchors{i}"] = checksum(a)
-        objectness, deltas = model.rpn.head(levels)
         from torchvision.models.detection.rpn import concat_box_prediction_layers
-        objectness, deltas = concat_box_prediction_layers(objectness, deltas)
-        if full:
-            out[f"{tag}.objectness"], out[f"{tag}.deltas"] = objectness.flatten(), deltas
-        else:
-            out[f"{tag}.objectness_sample"], out[f"{tag}.deltas_sample"] = sample(objectness), sample(deltas)
+        objectness, deltas = concat_box_prediction_layers(*model.rpn.head(levels))
+        out[f"{tag}.objectness_sample"], out[f"{tag}.deltas_sample"] = sample(objectness), sample(deltas)
+        if not full:
+            return maps, images
         proposals = model.rpn.box_coder.decode(deltas, [anchors]).view(1, -1, 4)
         boxes, scores = model.rpn.filter_proposals(proposals, objectness.view(1, -1), images.image_sizes, counts)
         boxes, scores = boxes[0], scores[0]
@@ -93,17 +94,16 @@ def stages(model, x, out, tag, full):
         pooled = pooler(maps, [boxes], images.image_sizes)
         out[f"{tag}.levels"] = pooler.map_levels([boxes]).to(torch.int64)
         out[f"{tag}.pooled_sums"] = pooled.double().sum((1, 2, 3))
-        first = torch.stack([(out[f"{tag}.levels"] == k).nonzero()[0, 0] for k in out[f"{tag}.levels"].unique()])
-        out[f"{tag}.pooled_rows"], out[f"{tag}.pooled_rows_index"] = pooled[first], first
-        if full:  # boxes of chosen sizes, every level and the level formula's edges (sqrt(area) 112, 224, 448)
-            sides = [(20, 20), (111.9, 112), (112, 112), (150, 200), (224, 224), (200, 300), (448, 448), (600, 500)]
-            fixed = torch.tensor([[5.0, 7.0, 5.0 + bw, 7.0 + bh] for bw, bh in sides], dtype=x.dtype)
-            out[f"{tag}.fixed_boxes"] = fixed
-            out[f"{tag}.fixed_levels"] = pooler.map_levels([fixed]).to(torch.int64)
-            out[f"{tag}.fixed_pooled"] = pooler(maps, [fixed], images.image_sizes)
-        head = model.roi_heads.box_head(pooled)
-        class_logits, box_regression = model.roi_heads.box_predictor(head)
-        out[f"{tag}.class_logits"], out[f"{tag}.box_regression"] = class_logits, box_regression
+        out[f"{tag}.pooled_sample"] = sample(pooled)
+        # Boxes of chosen sizes: every level and the level formula's edges (sqrt(area) 112, 224, 448).
+        sides = [(20, 20), (111.9, 112), (112, 112), (150, 200), (224, 224), (200, 300), (448, 448), (600, 500)]
+        fixed = torch.tensor([[5.0, 7.0, 5.0 + bw, 7.0 + bh] for bw, bh in sides], dtype=x.dtype)
+        out[f"{tag}.fixed_boxes"] = fixed
+        out[f"{tag}.fixed_levels"] = pooler.map_levels([fixed]).to(torch.int64)
+        out[f"{tag}.fixed_pooled_sample"] = sample(pooler(maps, [fixed], images.image_sizes))
+        class_logits, box_regression = model.roi_heads.box_predictor(model.roi_heads.box_head(pooled))
+        out[f"{tag}.class_logits_sample"] = sample(class_logits)
+        out[f"{tag}.box_regression_sample"] = sample(box_regression[:, 4:].contiguous())  # the object classes'
         det_boxes, det_scores, det_labels = model.roi_heads.postprocess_detections(
             class_logits, box_regression, [boxes], images.image_sizes)
         out[f"{tag}.det_boxes"], out[f"{tag}.det_scores"], out[f"{tag}.det_labels"] = det_boxes[0], det_scores[0], det_labels[0]
@@ -111,8 +111,9 @@ def stages(model, x, out, tag, full):
 
 
 def training(model, maps, images, out):
-    """The losses of image "a", with its samples recorded as torchvision's samplers draw them."""
-    truth = torch.tensor([[40.0, 50.0, 120.0, 140.0], [150.0, 20.0, 310.0, 100.0], [10.0, 200.0, 60.0, 236.0]])
+    """The losses of image "a" (in float64), with its samples recorded as torchvision's samplers draw them."""
+    truth = torch.tensor([[40.0, 50.0, 120.0, 140.0], [150.0, 20.0, 310.0, 100.0], [10.0, 200.0, 60.0, 236.0]],
+                         dtype=torch.float64)
     labels = torch.tensor([1, 3, 2])
     out["train.truth"], out["train.truth_labels"] = truth, labels
     drawn = {}
@@ -142,8 +143,8 @@ def training(model, maps, images, out):
             return rois, matched_idxs, roi_labels, regression
         model.roi_heads.select_training_samples = selecting
         _, rcnn_losses = model.roi_heads(maps, proposals, images.image_sizes, targets)
-    matched, pos, neg = drawn["rpn"]
-    out["train.rpn_matched"] = matched.to(torch.int64)  # 1 object, 0 background, -1 between thresholds
+    matched, pos, neg = drawn["rpn"]  # matched: 1 object, 0 background, -1 between the thresholds
+    out["train.rpn_objects"], out["train.rpn_between"] = (matched == 1).nonzero()[:, 0], (matched == -1).nonzero()[:, 0]
     out["train.rpn_positive"], out["train.rpn_negative"] = pos.nonzero()[:, 0], neg.nonzero()[:, 0]
     out["train.loss_objectness"] = rpn_losses["loss_objectness"].double().reshape(1)
     out["train.loss_rpn_box_reg"] = rpn_losses["loss_rpn_box_reg"].double().reshape(1)
@@ -158,18 +159,19 @@ def main():
     hashed_fill(model)
     model.eval()  # batch norm with its running statistics (frozen, as ours)
     out = {}
-    maps, images = stages(model, hashed_image(320, 320), out, "a", full=True)
+    stages(model, hashed_image(320, 320), out, "a", full=True)
     stages(model, hashed_image(256, 384), out, "b", full=False)
-    # The same weights and input in float64 ("a64"): torchvision's float64 answers, to 1e-6.
-    stages(copy.deepcopy(model).double(), hashed_image(320, 320).double(), out, "a64", full=True)
-    training(model, maps, images, out)
+    # The same weights and input in float64 ("a64"): torchvision's float64 answers, to 1e-6; the losses too.
+    model64 = copy.deepcopy(model).double()
+    maps, images = stages(model64, hashed_image(320, 320).double(), out, "a64", full=True)
+    training(model64, maps, images, out)
     names = [k for k in model.state_dict() if not k.endswith("num_batches_tracked")]
     meta = {"generator": "tests/reference/make_fpn_reference.py", "oracle": f"torchvision {torchvision.__version__}",
             "names": json.dumps(names)}
     path = os.path.join(HERE, "fpn.safetensors")
     safetensors_io.save({k: v.contiguous() for k, v in out.items()}, path, meta)
-    print(f"wrote {path}: {os.path.getsize(path) / 1e6:.1f} MB; detections a {out['a.det_boxes'].shape[0]}, "
-          f"b {out['b.det_boxes'].shape[0]}; levels a {out['a.levels'].bincount().tolist()}; "
+    print(f"wrote {path}: {os.path.getsize(path) / 1e3:.0f} kB; detections a {out['a.det_boxes'].shape[0]}, "
+          f"a64 {out['a64.det_boxes'].shape[0]}; levels a {out['a.levels'].bincount().tolist()}; "
           f"losses {[round(float(out['train.' + k]), 4) for k in ('loss_objectness', 'loss_rpn_box_reg', 'loss_classifier', 'loss_box_reg')]}")
 
 
