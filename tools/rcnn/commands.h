@@ -18,6 +18,7 @@ void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app);
+void add_export_command(CLI::App& app);  // export/: the detector as an ONNX file
 
 // --device cpu|cuda and --threads N, as every command that runs a model takes them.
 void add_device_options(CLI::App* cmd, std::string& device, int& threads);

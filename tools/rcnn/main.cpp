@@ -17,6 +17,8 @@
 //       drawn detections and one JSON file per image
 //   rcnn serve --checkpoint RUN [--host 127.0.0.1] [--port 5000] [--device cpu|cuda]
 //       a page and a JSON API to try the detector in a browser (serve/)
+//   rcnn export --checkpoint RUN --out MODEL.onnx [--height H --width W] [--opset 17]
+//       the detector as one ONNX file for onnxruntime (export/, docs/export.md)
 // Every error ends the program with one line on stderr and a non-zero exit code; in a run of several
 // processes, an error on one rank names the rank and stops every rank.
 #include <CLI/CLI.hpp>
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   add_eval_command(app);
   add_predict_command(app, exit_code);
   add_serve_command(app);
+  add_export_command(app);
   // A mistyped command names itself and the nearest one (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> commands;

@@ -1,0 +1,108 @@
+// `rcnn export` checked by a real runtime: each backbone family's detector exported to ONNX and run in
+// onnxruntime (npm's onnxruntime-node, CPU; tests/onnx/run_model.js) on several images, against
+// `rcnn predict`'s detections of the same images (predict_objects): the same labels, boxes within
+// 1e-3 pixels, scores within 1e-4.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "datasets/generated.h"
+#include "datasets/image.h"
+#include "datasets/transforms.h"
+#include "detection/config.h"
+#include "detection/predictor.h"
+#include "detection/trainer.h"
+#include "export/onnx_detector.h"
+#include "tests/files.h"
+
+using namespace rcnn;
+using namespace rcnn::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+// What the runtime test needs that this machine lacks ("" when it has everything).
+const char* onnxruntime_missing() {
+  static const char* missing = !fs::exists("tests/onnx/node_modules/onnxruntime-node")
+                                   ? "onnxruntime-node is not installed: scripts/deps.sh --onnxruntime"
+                               : run_command("command -v node").status != 0 ? "node is not installed: apt-get install nodejs"
+                                                                            : "";
+  return missing;
+}
+
+struct Comparison {
+  int64_t detections = 0;           // ours, over every image
+  double box_error = 0, score_error = 0;  // the largest differences
+  std::vector<std::string> differences;   // where the lists differ: image, rank, what
+};
+
+// Exports the run at `height` x `width`, runs it in onnxruntime on `images` (each of that size) and
+// compares with predict_objects at threshold 0 (every detection the model makes).
+Comparison compare_with_onnxruntime(const std::string& run, const std::vector<Image>& images, const std::string& dir) {
+  LoadedDetector d = load_detector(run);
+  const int64_t H = images[0].height, W = images[0].width;
+  const std::string model = dir + "/model.onnx";
+  onnx_export::export_detector(d, model, {H, W});
+  std::string command = "node tests/onnx/run_model.js " + model + " " + std::to_string(H) + " " + std::to_string(W);
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string path = dir + "/" + std::to_string(i) + ".rgb";
+    write_file(path, std::string(images[i].rgb.begin(), images[i].rgb.end()));
+    command += " " + path;
+  }
+  const CommandResult r = run_command(command);
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  std::istringstream lines(r.output);
+  Comparison c;
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::string line;
+    REQUIRE(std::getline(lines, line));
+    const nlohmann::json theirs = nlohmann::json::parse(line);
+    const std::vector<PredictedObject> ours = predict_objects(d, images[i], 0);
+    c.detections += static_cast<int64_t>(ours.size());
+    const size_t n = theirs["scores"].size();
+    if (n != ours.size())
+      c.differences.push_back("image " + std::to_string(i) + ": " + std::to_string(ours.size()) + " detections, onnxruntime " +
+                              std::to_string(n));
+    for (size_t k = 0; k < std::min(n, ours.size()); ++k) {
+      const PredictedObject& o = ours[k];
+      const auto& box = theirs["boxes"][k];
+      const double box_error = std::max({std::abs(o.box.x1 - box[0].get<double>()), std::abs(o.box.y1 - box[1].get<double>()),
+                                         std::abs(o.box.x2 - box[2].get<double>()), std::abs(o.box.y2 - box[3].get<double>())});
+      const double score_error = std::abs(o.score - theirs["scores"][k].get<double>());
+      if (o.class_index != theirs["labels"][k].get<int64_t>() || box_error > 1e-3 || score_error > 1e-4) {
+        c.differences.push_back("image " + std::to_string(i) + " rank " + std::to_string(k) + ": ours " + o.label + " " +
+                                std::to_string(o.score) + " at " + std::to_string(o.box.x1) + "," + std::to_string(o.box.y1) +
+                                "; onnxruntime " + theirs["labels"][k].dump() + " " + theirs["scores"][k].dump() + " at " +
+                                box.dump());
+        continue;
+      }
+      c.box_error = std::max(c.box_error, box_error);
+      c.score_error = std::max(c.score_error, score_error);
+    }
+  }
+  return c;
+}
+
+std::vector<Image> images_of(const std::string& folder, int count, int size) {
+  std::vector<Image> images;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(folder)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (int i = 0; i < count; ++i) images.push_back(resize_bilinear(load_image(files[static_cast<size_t>(i)].string()), size, size));
+  return images;
+}
+
+}  // namespace
+
+TEST_CASE("rcnn export: an existing run against onnxruntime (exploration)" * doctest::skip(*onnxruntime_missing() != '\0') *
+          doctest::description(onnxruntime_missing())) {
+  const char* run = std::getenv("RCNN_EXPORT_RUN");
+  if (run == nullptr) return;
+  TempDir dir("export");
+  const Comparison c = compare_with_onnxruntime(run, images_of(std::getenv("RCNN_EXPORT_IMAGES"), 4, std::atoi(std::getenv("RCNN_EXPORT_SIZE"))), dir.path.string());
+  MESSAGE(c.detections, " detections; box error ", c.box_error, ", score error ", c.score_error);
+  for (const std::string& s : c.differences) MESSAGE(s);
+  CHECK(c.differences.empty());
+}
