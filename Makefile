@@ -54,6 +54,10 @@ pkg_config = $(eval $(1) := $(shell pkg-config $(2) || echo pkg-config-failed))$
 # linked into the command and the tests, never into the library; the tests' HTTP client is cpp-httplib's.
 SERVE_CFLAGS = $(call pkg_config,SERVE_CFLAGS,--cflags gmime-3.0 liburiparser)
 SERVE_LIBS = $(call pkg_config,SERVE_LIBS,--libs gmime-3.0 liburiparser)
+# `rcnn export` (export/: ONNX through Debian's libonnx, the ONNX project's own protobuf classes,
+# checker and shape inference) is linked into the command and the tests, never into the library.
+EXPORT_CFLAGS = -DONNX_NAMESPACE=onnx -DONNX_ML=1 $(call pkg_config,PROTOBUF_CFLAGS,--cflags protobuf)
+EXPORT_LIBS = -lonnx -lonnx_proto $(call pkg_config,PROTOBUF_LIBS,--libs protobuf)
 HTTP_CFLAGS = $(call pkg_config,HTTP_CFLAGS,--cflags cpp-httplib)
 HTTP_LIBS = $(call pkg_config,HTTP_LIBS,--libs cpp-httplib)
 ifeq ($(MPI),1)
@@ -78,11 +82,13 @@ endif
 
 BUILD := build/$(CONFIG)
 $(BUILD)/serve/%.o: EXTRA_CFLAGS = $(SERVE_CFLAGS)
+$(BUILD)/export/%.o: EXTRA_CFLAGS = $(EXPORT_CFLAGS)
 # Every file that includes httplib.h must see the defines its library was built with (SSL members change
 # httplib::Client's layout): all the tests.
 $(BUILD)/tests/%.o: EXTRA_CFLAGS = $(HTTP_CFLAGS)
 LIB := $(BUILD)/librcnn.a
 SERVE_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard serve/*.cpp))
+EXPORT_OBJ := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard export/*.cpp))
 # A kernel's CPU file and CUDA twin share a name (nms.cpp, nms.cu): CUDA objects end in .cu.o.
 LIB_OBJ := $(CORE_SRC:%.cpp=$(BUILD)/%.o) $(CUDA_SRC:%.cu=$(BUILD)/%.cu.o)
 TEST_SRC := $(wildcard tests/*.cpp)
@@ -120,12 +126,12 @@ $(LIB): $(LIB_OBJ) Makefile
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcsP $@ $(filter %.o,$^)
 
-$(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(LIB)
-	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS) $(HTTP_LIBS)
+$(TEST_BIN): $(TEST_SRC:%.cpp=$(BUILD)/%.o) $(SERVE_OBJ) $(EXPORT_OBJ) $(LIB)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS) $(EXPORT_LIBS) $(HTTP_LIBS)
 
-$(BUILD)/bin/rcnn: $(RCNN_OBJ) $(SERVE_OBJ) $(LIB)
+$(BUILD)/bin/rcnn: $(RCNN_OBJ) $(SERVE_OBJ) $(EXPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS)
+	$(CXX) $^ -o $@ $(LDLIBS) $(MPI_LIBS) $(SERVE_LIBS) $(EXPORT_LIBS)
 
 $(BUILD)/bin/exercise_%: $(BUILD)/exercises/%.o $(LIB)
 	@mkdir -p $(dir $@)

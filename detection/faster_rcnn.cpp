@@ -110,6 +110,10 @@ namespace {
 // for a pyramid: as torchvision, so its levels halve exactly), and at least the stride each way (a
 // strip thinner than that, a 600 x 1 upload, would leave the backbone no feature cell). Padding at the
 // bottom and right moves no box. One image that needs none is not copied.
+int64_t padded(int64_t side, int64_t stride, bool round) {
+  return std::max(round ? (side + stride - 1) / stride * stride : side, stride);
+}
+
 Tensor batch_images(const std::vector<Tensor>& images, int64_t stride, bool always_round) {
   int64_t H = 0, W = 0;
   bool same = true;
@@ -118,12 +122,8 @@ Tensor batch_images(const std::vector<Tensor>& images, int64_t stride, bool alwa
     H = std::max(H, image.size(1));
     W = std::max(W, image.size(2));
   }
-  if (!same || always_round) {
-    H = (H + stride - 1) / stride * stride;
-    W = (W + stride - 1) / stride * stride;
-  }
-  H = std::max(H, stride);
-  W = std::max(W, stride);
+  H = padded(H, stride, !same || always_round);
+  W = padded(W, stride, !same || always_round);
   if (images.size() == 1 && images[0].size(1) == H && images[0].size(2) == W) return unsqueeze(images[0], 0);
   const int64_t B = static_cast<int64_t>(images.size());
   Tensor batch = zeros({B, 3, H, W});
@@ -139,6 +139,8 @@ Tensor batch_images(const std::vector<Tensor>& images, int64_t stride, bool alwa
 }
 
 }  // namespace
+
+int64_t FasterRcnn::padded_side(int64_t side) const { return padded(side, backbone->size_divisible(), pyramid); }
 
 FasterRcnn::Anchors FasterRcnn::anchors_for(const std::vector<Tensor>& maps, const Tensor& batch) const {
   if (!pyramid) {

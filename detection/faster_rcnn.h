@@ -74,12 +74,16 @@ class FasterRcnn : public Module {
   std::shared_ptr<RegionProposalNetwork> rpn;
   std::shared_ptr<RcnnHead> roi_heads;  // null in mode "rpn"
 
- private:
+  // The side one image's batch has for an image side of `side` pixels (what detect() pads it to).
+  int64_t padded_side(int64_t side) const;
   struct Anchors {
     Tensor boxes;                    // every map's, finest first
     std::vector<int64_t> per_level;  // how many each map has
   };
+  // The anchors of maps computed from `batch` (B, 3, H, W).
   Anchors anchors_for(const std::vector<Tensor>& maps, const Tensor& batch) const;
+
+ private:
   Proposals propose(const Anchors& anchors, const Tensor& objectness, const Tensor& deltas, int64_t image_h,
                     int64_t image_w, const ProposalOptions& options) const;
   struct Proposed {

@@ -36,10 +36,10 @@ class BackboneWithFpn : public Backbone {
 
   std::shared_ptr<Backbone> body;
   std::shared_ptr<FeaturePyramidNetwork> fpn;
+  std::vector<size_t> levels;  // which of body's taps the pyramid reads
 
  private:
-  std::vector<size_t> levels;           // which of body's taps
-  std::vector<int64_t> level_strides;   // their strides
+  std::vector<int64_t> level_strides;  // their strides
 };
 
 }  // namespace rcnn::models

@@ -32,7 +32,8 @@ class MobileNetV2 : public Backbone {
   // The ends of the stride-4, -8, -16 and -32 stages (features 3, 6, 13 and 18: 24, 32, 96 and 1280
   // channels). Not torchvision's MobileNet "FPN", whose two maps (features 13's expansion and 18) are
   // both stride 32.
-  std::vector<Tensor> forward_taps(const Tensor& x) override { return features->forward_ends(x, {3, 6, 13, 18}); }
+  std::vector<Tensor> forward_taps(const Tensor& x) override { return features->forward_ends(x, tap_layers); }
+  const std::vector<size_t> tap_layers = {3, 6, 13, 18};
   Tensor classify(const Tensor& x);  // (N, 3, H, W) normalised images -> (N, classes) logits
   std::shared_ptr<nn::Sequential> features, classifier;  // classifier: null without classes
 };

@@ -20,9 +20,7 @@ class TinyNet : public Backbone {
   // The ends of the stride-4, -8 and (at stride 16) -16 blocks: 64, 128 and 256 channels.
   std::vector<Tensor> forward_taps(const Tensor& x) override { return body->forward_ends(x, tap_layers); }
   std::shared_ptr<nn::Sequential> body;
-
- private:
-  std::vector<size_t> tap_layers;
+  std::vector<size_t> tap_layers;  // the body's layers that end the taps' blocks
 };
 
 }  // namespace rcnn::models

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(g++ make pkg-config doctest-dev libstb-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libpugixml-dev libyaml-cpp-dev nlohmann-json3-dev
-          zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin libboost-dev libgmime-3.0-dev liburiparser-dev libcpp-httplib-dev dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libopenmpi-dev openmpi-bin libboost-dev libonnx-dev libprotobuf-dev libgmime-3.0-dev liburiparser-dev libcpp-httplib-dev dataset-fashion-mnist)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-numpy python3-torch python3-torchvision)
 
 missing=()
