@@ -71,13 +71,14 @@ endif
 ifeq ($(CUDA),1)
   CONFIG := cuda$(patsubst cpu%,%,$(CONFIG))
   CUDA_SRC := $(wildcard cuda/*.cu detection/kernels/*.cu)
+  CORE_SRC := $(filter-out detection/kernels/cuda_stubs.cpp,$(CORE_SRC))
   CXXFLAGS += -DRCNN_CUDA -I$(CUDA_HOME)/include
   NVCCFLAGS := -std=c++17 -O3 -I. -I$(CUDA_HOME)/include -MMD -MP --expt-relaxed-constexpr \
     -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
     -Xcompiler -Wall,-Wextra,-fopenmp
   LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lcudnn
 else
-  CORE_SRC += cuda/stubs.cpp
+  CORE_SRC += cuda/stubs.cpp  # detection/kernels/cuda_stubs.cpp comes with its folder
 endif
 
 BUILD := build/$(CONFIG)

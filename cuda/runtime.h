@@ -10,6 +10,8 @@
 namespace rcnn::cuda {
 
 bool built_with_cuda();
+// In a build without CUDA: throws the error that says so (the kernels' stubs call it).
+[[noreturn]] void no_cuda();
 int device_count();  // 0 without CUDA support, without a driver or without a GPU
 inline bool available() { return device_count() > 0; }
 std::string device_name(int device);

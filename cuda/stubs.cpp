@@ -1,14 +1,13 @@
-// The CUDA side of a build without CUDA (make without CUDA=1): no devices, and every kernel raises
-// a clear error; the kernels' stubs are generated from the kernel lists, never written by hand. Only reachable by moving a tensor to a GPU, which already fails in allocate().
+// The CUDA side of a build without CUDA (make without CUDA=1): no devices, and every kernel of core's
+// list raises a clear error; the stubs are generated from the list, never written by hand (each room
+// with kernels of its own makes its stubs the same way: detection/kernels/cuda_stubs.cpp). Only
+// reachable by moving a tensor to a GPU, which already fails in allocate().
 #include "core/kernels.h"
 #include "cuda/runtime.h"
-#include "detection/kernels/kernels.h"
 
 namespace rcnn::cuda {
 
-[[noreturn]] static void no_cuda() {
-  throw Error("rcnn.cpp was built without CUDA support: rebuild with `make CUDA=1`");
-}
+void no_cuda() { throw Error("rcnn.cpp was built without CUDA support: rebuild with `make CUDA=1`"); }
 
 bool built_with_cuda() { return false; }
 int device_count() { return 0; }
@@ -24,12 +23,11 @@ size_t peak_bytes_in_use() { return 0; }
 void reset_peak_memory() {}
 int64_t host_waits() { return 0; }
 
-// Every kernel of the lists, each raising the same error.
+// Every kernel of core's list, each raising the same error.
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #define RCNN_KERNEL_DECLARE(name, parameters) \
   void name parameters { no_cuda(); }
 #include "core/kernel_list.inc"
-#include "detection/kernels/kernel_list.inc"
 #undef RCNN_KERNEL_DECLARE
 
 }  // namespace rcnn::cuda

@@ -4,6 +4,8 @@
 #   scripts/deps.sh --reference  also PyTorch, for tests/reference/make_reference.py and benchmarks
 #   scripts/deps.sh --browser    also Debian's chromium and npm's playwright-core (tests/browser/), for
 #                                the browser test of `rcnn serve`'s page (CI runs it; elsewhere it skips)
+#   scripts/deps.sh --onnxruntime  also npm's onnxruntime-node (tests/onnx/), for the test that runs
+#                                `rcnn export`'s models in onnxruntime (CI runs it; elsewhere it skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(g++ make pkg-config doctest-dev libstb-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev libpugixml-dev libyaml-cpp-dev nlohmann-json3-dev
@@ -36,12 +38,21 @@ if [[ "${1:-}" == "--browser" ]] && ! dpkg-query -W -f='${Status}' chromium 2>/d
     DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium >/dev/null; } ||
     echo "deps: chromium could not be installed: the browser test will say skipped"
 fi
-if [[ "${1:-}" == "--browser" && ! -d tests/browser/node_modules/playwright-core ]]; then
+# An npm package a test needs, into that test's folder (its package.json pins the version). Optional:
+# without npm or a registry, the test says skipped. npm_install FOLDER PACKAGE WHAT
+npm_install() {
   if command -v npm > /dev/null; then
-    echo "deps: npm install (tests/browser: playwright-core)"
-    npm install --prefix tests/browser --no-audit --no-fund --silent ||
-      echo "deps: npm install failed (no registry?): the browser test will say skipped"
+    echo "deps: npm install ($1: $2)"
+    npm install --prefix "$1" --no-audit --no-fund --silent || echo "deps: npm install failed (no registry?): $3 will say skipped"
   else
-    echo "deps: npm is not installed: the browser test will say skipped"
+    echo "deps: npm is not installed: $3 will say skipped"
   fi
+}
+if [[ "${1:-}" == "--browser" && ! -d tests/browser/node_modules/playwright-core ]]; then
+  npm_install tests/browser playwright-core "the browser test"
+fi
+# onnxruntime-node's own install script would download CUDA libraries: skipped, the CPU library is in
+# the package.
+if [[ "${1:-}" == "--onnxruntime" && ! -d tests/onnx/node_modules/onnxruntime-node ]]; then
+  ONNXRUNTIME_NODE_INSTALL=skip npm_install tests/onnx onnxruntime-node "the onnxruntime test of rcnn export"
 fi

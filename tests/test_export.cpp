@@ -172,3 +172,40 @@ TEST_CASE("rcnn export: an existing run against onnxruntime (RCNN_EXPORT_RUN, _I
   for (const std::string& s : c.differences) MESSAGE(s);
   CHECK(c.differences.empty());
 }
+
+TEST_CASE("rcnn export: the command writes a checked file; settings and sizes it cannot express are refused by name") {
+  TempDir dir("export_cli");
+  generate_shapes({dir / "shapes", 4, 3, 96});
+  TrainOptions o;
+  o.config = load_config("configs/shapes_tiny.yaml", {"input.shorter_side=96", "input.longer_side=96", "train.iterations=1",
+                                                       "rcnn.hidden=32", "rpn.channels=16"});
+  o.data_dir = dir / "shapes";
+  o.out_dir = dir / "run";
+  o.progress = false;
+  train_detector(o);
+  const std::string rcnn = built_program("rcnn").string();
+  const CommandResult r = run_command(rcnn + " export --checkpoint " + (dir / "run") + " --out " + (dir / "out/model.onnx"));
+  REQUIRE_MESSAGE(r.status == 0, r.output);
+  CHECK(r.output.find("input uint8 (96, 96, 3) RGB") != std::string::npos);
+  CHECK(r.output.find("checked (ONNX checker, shape inference)") != std::string::npos);
+  CHECK(r.output.find("NonMaxSuppression") != std::string::npos);
+  CHECK(fs::file_size(dir / "out/model.onnx") > 100'000);
+
+  const CommandResult opset = run_command(rcnn + " export --checkpoint " + (dir / "run") + " --out " + (dir / "x.onnx") + " --opset 13");
+  CHECK(opset.status == 1);
+  CHECK(opset.output.find("--opset 13: the exporter writes opset 16 or 17") != std::string::npos);
+  CHECK(!fs::exists(dir / "x.onnx"));
+
+  LoadedDetector d = load_detector(dir / "run");
+  DetectorConfig capped = d.info.config;
+  capped.test.max_per_class = 5;  // the Luminoth preset's cap
+  d.model = std::make_unique<FasterRcnn>(capped, 3, *d.gen);
+  std::string message;
+  try {
+    onnx_export::export_detector(d, dir / "y.onnx");
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  CHECK(message.find("export: test.max_per_class 5: a cap per class is not exported") == 0);
+  CHECK(!fs::exists(dir / "y.onnx"));
+}
