@@ -227,6 +227,8 @@ bench: deps
 	/usr/bin/python3 bench/scaling.py --rcnn $(BUILD)/bin/rcnn --out bench/results_scaling.json
 	/usr/bin/python3 bench/coco_eval_speed.py --rcnn $(BUILD)/bin/rcnn --out bench/results_coco_eval.json
 	/usr/bin/python3 bench/serve_load.py --rcnn $(BUILD)/bin/rcnn --out bench/results_serve.json
+	@scripts/deps.sh --onnxruntime
+	/usr/bin/python3 bench/onnx_speed.py --rcnn $(BUILD)/bin/rcnn --bench $(BUILD)/bin/bench_predict --out bench/results_onnx.json
 
 # libFuzzer targets for the VOC and COCO readers and the image decoder (fuzz/README.md).
 FUZZ_SECONDS ?= 120
