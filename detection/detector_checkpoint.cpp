@@ -41,9 +41,10 @@ DetectorConfig config_for_checkpoint(DetectorConfig config) {
   return config;
 }
 
-LoadedDetector load_detector(const std::string& path, Device device) {
+LoadedDetector load_detector(const std::string& path, Device device, const std::vector<std::string>& overrides) {
   LoadedDetector d;
   d.info = read_detector_info(path);
+  if (!overrides.empty()) d.info.config = parse_config(to_yaml(d.info.config), checkpoint_path(path), overrides);
   d.gen = std::make_unique<Generator>(static_cast<uint64_t>(d.info.config.train.seed));
   const int64_t classes = static_cast<int64_t>(d.info.classes.size());
   d.model = std::make_unique<FasterRcnn>(config_for_checkpoint(d.info.config), classes, *d.gen);

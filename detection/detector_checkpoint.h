@@ -36,6 +36,7 @@ struct LoadedDetector {
   std::unique_ptr<FasterRcnn> model;
 };
 // The model rebuilt from the checkpoint's config, its weights loaded, in eval mode, on `device`.
-LoadedDetector load_detector(const std::string& path, Device device = kCPU);
+// overrides: "key=value" changes to that config first (the test settings: "test.score_threshold=0.5").
+LoadedDetector load_detector(const std::string& path, Device device = kCPU, const std::vector<std::string>& overrides = {});
 
 }  // namespace rcnn

@@ -233,7 +233,7 @@ void check_exportable(const DetectorConfig& c, const ExportOptions& o) {
   check(o.opset == 16 || o.opset == 17, "export: --opset ", o.opset, ": the exporter writes opset 16 or 17 (RoiAlign's ",
         "coordinate_transformation_mode, which `roi.align.aligned` needs, came with 16)");
   check(c.test.max_per_class == 0, "export: test.max_per_class ", c.test.max_per_class,
-        ": a cap per class is not exported (set it to 0 for the export, and compare with `rcnn predict --set`)");
+        ": a cap per class is not exported (export with --set test.max_per_class=0; rcnn predict takes the same --set)");
 }
 
 }  // namespace

@@ -46,22 +46,21 @@ std::string OnnxGraph::op(const std::string& type, const std::vector<std::string
   return ops(type, inputs, 1, attributes)[0];
 }
 
-std::string OnnxGraph::floats(const std::vector<float>& values, const std::vector<int64_t>& shape) {
+std::string OnnxGraph::initializer(int type, const void* data, size_t bytes, const std::vector<int64_t>& shape) {
   onnx::TensorProto* t = graph_.add_initializer();
   t->set_name(fresh("constant"));
-  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->set_data_type(type);
   for (int64_t d : shape) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  t->set_raw_data(std::string(static_cast<const char*>(data), bytes));
   return t->name();
 }
 
+std::string OnnxGraph::floats(const std::vector<float>& values, const std::vector<int64_t>& shape) {
+  return initializer(onnx::TensorProto::FLOAT, values.data(), values.size() * sizeof(float), shape);
+}
+
 std::string OnnxGraph::ints(const std::vector<int64_t>& values, const std::vector<int64_t>& shape) {
-  onnx::TensorProto* t = graph_.add_initializer();
-  t->set_name(fresh("constant"));
-  t->set_data_type(onnx::TensorProto::INT64);
-  for (int64_t d : shape) t->add_dims(d);
-  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int64_t)));
-  return t->name();
+  return initializer(onnx::TensorProto::INT64, values.data(), values.size() * sizeof(int64_t), shape);
 }
 
 std::string OnnxGraph::constant(const Tensor& values) {

@@ -44,6 +44,8 @@ class OnnxGraph {
 
  private:
   std::string fresh(const std::string& what);
+  // An initializer of ONNX element type `type` (raw little-endian bytes, as ONNX stores them).
+  std::string initializer(int type, const void* data, size_t bytes, const std::vector<int64_t>& shape);
   onnx::GraphProto& graph_;
   int64_t count_ = 0;
 };

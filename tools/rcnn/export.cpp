@@ -11,6 +11,7 @@ namespace rcnn::cli {
 void add_export_command(CLI::App& app) {
   struct Options {
     std::string checkpoint, out;
+    std::vector<std::string> overrides;
     onnx_export::ExportOptions exported;
   };
   auto o = std::make_shared<Options>();
@@ -22,8 +23,9 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--width", o->exported.width, "the input image's width (0: the config's input.shorter_side)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--opset", o->exported.opset, "the ONNX opset (16 or 17)");
+  cmd->add_option("--set", o->overrides, "change a test setting of the checkpoint's config first: test.score_threshold=0.5");
   cmd->callback([o] {
-    LoadedDetector d = load_detector(o->checkpoint, kCPU);
+    LoadedDetector d = load_detector(o->checkpoint, kCPU, o->overrides);
     const std::filesystem::path out(o->out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     const onnx_export::ExportSummary s = onnx_export::export_detector(d, o->out, o->exported);

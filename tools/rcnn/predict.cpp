@@ -28,7 +28,7 @@ bool is_image_file(const std::filesystem::path& p) {
 void add_predict_command(CLI::App& app, int& exit_code) {
   struct Options {
     std::string checkpoint, out, device = "cpu", format = "png";
-    std::vector<std::string> inputs;
+    std::vector<std::string> inputs, overrides;
     double threshold = 0.5;
     int threads = 0;
   };
@@ -39,10 +39,11 @@ void add_predict_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", o->out, "where the drawn images and JSON files go")->required();
   cmd->add_option("--threshold", o->threshold, "the lowest score kept")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--format", o->format, "the drawn images' format: png or jpg")->check(CLI::IsMember({"png", "jpg"}));
+  cmd->add_option("--set", o->overrides, "change a test setting of the checkpoint's config first: test.max_per_image=10");
   add_device_options(cmd, o->device, o->threads);
   cmd->callback([o, &exit_code] {
     if (o->threads > 0) set_cpu_threads(o->threads);
-    LoadedDetector d = load_detector(o->checkpoint, parse_device(o->device));
+    LoadedDetector d = load_detector(o->checkpoint, parse_device(o->device), o->overrides);
     std::vector<std::filesystem::path> files;
     for (const std::string& input : o->inputs) {
       check(std::filesystem::exists(input), "predict: ", input, " does not exist");
