@@ -174,12 +174,14 @@ TEST_CASE("rcnn export: every backbone family and mode gives rcnn predict's dete
   CHECK(none.differences.empty());
 }
 
-TEST_CASE("rcnn export: an existing run against onnxruntime (RCNN_EXPORT_RUN, _IMAGES, _SIZE)" *
+TEST_CASE("rcnn export: an existing run against onnxruntime (RCNN_EXPORT_RUN, _IMAGES, _SIZE; _SET: one --set)" *
           doctest::skip(std::getenv("RCNN_EXPORT_RUN") == nullptr || *onnxruntime_missing() != '\0')) {
   TempDir dir("export");
   const int size = std::atoi(std::getenv("RCNN_EXPORT_SIZE"));
+  std::vector<std::string> overrides;
+  if (std::getenv("RCNN_EXPORT_SET") != nullptr) overrides.emplace_back(std::getenv("RCNN_EXPORT_SET"));
   const Comparison c = compare_with_onnxruntime(std::getenv("RCNN_EXPORT_RUN"), images_of(std::getenv("RCNN_EXPORT_IMAGES"), 4, size, size),
-                                                dir.path.string());
+                                                dir.path.string(), 17, overrides);
   MESSAGE(c.detections, " detections; box error ", c.box_error, ", score error ", c.score_error);
   for (const std::string& s : c.differences) MESSAGE(s);
   CHECK(c.differences.empty());
