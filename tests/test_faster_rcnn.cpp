@@ -496,7 +496,7 @@ TEST_CASE("the rcnn command: one clear line and a non-zero exit for bad input") 
   CHECK(boxes["detections"].is_array());
   auto [command_typo, command_typo_status] = run("trian --data " + dir / "shapes");
   CHECK(command_typo == "rcnn: error: unknown command 'trian' (did you mean 'train'?); the commands are data, pretrain, train, eval, "
-                "predict, serve (rcnn --help)\n");
+                "predict, serve, export (rcnn --help)\n");
   CHECK(command_typo_status == 2);
   // rcnn pretrain: a few steps write the weights a config's backbone.weights names.
   auto [pretrained, pretrained_status] = run("pretrain --config configs/fashion_tiny.yaml --out " + dir / "backbone.safetensors" +
