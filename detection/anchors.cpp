@@ -72,11 +72,11 @@ PyramidAnchors pyramid_anchors(const AnchorOptions& o, int64_t image_h, int64_t 
       cell.insert(cell.end(), {-half_w, -half_h, half_w, half_h});
     }
     for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x)
-        for (size_t i = 0; i < cell.size(); i += 4) {
-          const auto sx = static_cast<float>(x * stride_x), sy = static_cast<float>(y * stride_y);
+      for (int64_t x = 0; x < w; ++x) {
+        const auto sx = static_cast<float>(x * stride_x), sy = static_cast<float>(y * stride_y);
+        for (size_t i = 0; i < cell.size(); i += 4)
           v.insert(v.end(), {sx + cell[i], sy + cell[i + 1], sx + cell[i + 2], sy + cell[i + 3]});
-        }
+      }
     out.per_level.push_back(h * w * static_cast<int64_t>(o.ratios.size()));
   }
   out.anchors = from_vector(v, {static_cast<int64_t>(v.size() / 4), 4}, device);

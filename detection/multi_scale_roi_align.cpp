@@ -30,10 +30,8 @@ Tensor roi_levels(const Tensor& boxes, int64_t k_min, int64_t k_max) {
   return from_vector(levels, {boxes.size(0)});
 }
 
-Tensor multi_scale_roi_align(const std::vector<Tensor>& maps, const std::vector<int64_t>& strides, const Tensor& boxes,
-                             const Tensor& batch_index, const RoiAlignOptions& options) {
-  check(!maps.empty() && maps.size() == strides.size(), "multi_scale_roi_align: ", maps.size(), " maps with ",
-        strides.size(), " strides");
+std::pair<int64_t, int64_t> pyramid_levels(const std::vector<int64_t>& strides) {
+  check(!strides.empty(), "multi_scale_roi_align: no levels");
   std::vector<int64_t> k;
   for (int64_t s : strides) {
     const auto log = static_cast<int64_t>(std::lround(std::log2(static_cast<double>(s))));
@@ -41,7 +39,15 @@ Tensor multi_scale_roi_align(const std::vector<Tensor>& maps, const std::vector<
     check(k.empty() || log == k.back() + 1, "multi_scale_roi_align: strides must double from level to level");
     k.push_back(log);
   }
-  const Tensor levels = roi_levels(boxes, k.front(), k.back());
+  return {k.front(), k.back()};
+}
+
+Tensor multi_scale_roi_align(const std::vector<Tensor>& maps, const std::vector<int64_t>& strides, const Tensor& boxes,
+                             const Tensor& batch_index, const RoiAlignOptions& options) {
+  check(!maps.empty() && maps.size() == strides.size(), "multi_scale_roi_align: ", maps.size(), " maps with ",
+        strides.size(), " strides");
+  const auto [k_min, k_max] = pyramid_levels(strides);
+  const Tensor levels = roi_levels(boxes, k_min, k_max);
   const std::vector<int64_t> level = levels.to_vector<int64_t>();
   // Level by level, then back in the boxes' order through the inverse of that grouping.
   std::vector<Tensor> pooled;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/grad_mode.h"
+#include "detection/multi_scale_roi_align.h"
 #include "detection/trainer.h"
 #include "export/onnx_boxes.h"
 #include "export/onnx_layers.h"
@@ -64,7 +65,7 @@ RpnValues rpn_head(OnnxGraph& g, const RpnHead& head, const std::vector<std::str
 }
 
 struct Boxes {
-  std::string boxes, scores;
+  std::string boxes, scores, labels;  // (N, 4), (N), (N) int64 (detections only)
 };
 
 // propose() (detection/proposals.cpp): every anchor decoded and clipped, small boxes scored -inf, the
@@ -79,7 +80,7 @@ Boxes propose(OnnxGraph& g, const Tensor& anchors, const RpnValues& rpn, int64_t
   const std::string top_boxes = rows(g, boxes, top[1]);
   const std::string keep =
       nms_indices(g, top_boxes, g.op("Unsqueeze", {top[0], g.ints({0})}), g.ints({o.post_nms_top_n}), o.nms_threshold);
-  return {rows(g, top_boxes, keep), rows(g, top[0], keep)};
+  return {rows(g, top_boxes, keep), rows(g, top[0], keep), {}};
 }
 
 // propose_per_level(): the best pre_nms_top_n of each level, decoded and clipped, small boxes left out,
@@ -110,7 +111,7 @@ Boxes propose_per_level(OnnxGraph& g, const Tensor& anchors, const std::vector<i
   const std::string keep = nms_indices(g, boxes, by_level, g.ints({K}), o.nms_threshold);
   const std::vector<std::string> ranked = g.ops("TopK", {rows(g, scores, keep), length(g, keep)}, 2);
   const std::string best = rows(g, keep, g.op("Slice", {ranked[1], g.ints({0}), g.ints({o.post_nms_top_n})}));
-  return {rows(g, boxes, best), rows(g, scores, best)};
+  return {rows(g, boxes, best), rows(g, scores, best), {}};
 }
 
 // int64 zeros, one per row of `rows` (the image index of every RoI: there is one image).
@@ -139,8 +140,7 @@ std::string roi_align(OnnxGraph& g, const std::string& map, const std::string& r
 // FPN paper in float32 (roi_levels), each level's RoIs pooled from its map, put back in RoI order.
 std::string multi_scale(OnnxGraph& g, const std::vector<std::string>& maps, const std::vector<int64_t>& strides,
                         int64_t channels, const std::string& rois, const RoiAlignOptions& o) {
-  const auto k_min = static_cast<int64_t>(std::lround(std::log2(static_cast<double>(strides.front()))));
-  const auto k_max = k_min + static_cast<int64_t>(strides.size()) - 1;
+  const auto [k_min, k_max] = pyramid_levels(strides);
   const std::string w = g.op("Sub", {column(g, rois, 2), column(g, rois, 0)});
   const std::string h = g.op("Sub", {column(g, rois, 3), column(g, rois, 1)});
   const std::string size = g.op("Sqrt", {g.op("Mul", {w, h})});
@@ -195,7 +195,7 @@ std::string pool(OnnxGraph& g, FasterRcnn& model, const std::vector<std::string>
 // class's deltas and clipped, pairs above the threshold (and min_size), batched NMS through the
 // library's offsets (each class's boxes moved past every other's), the best max_per_image.
 Boxes postprocess(OnnxGraph& g, const std::string& logits, const std::string& deltas, const std::string& rois, int64_t N,
-                  int64_t H, int64_t W, const PostprocessOptions& o, std::string& labels) {
+                  int64_t H, int64_t W, const PostprocessOptions& o) {
   g.scope = "postprocess";
   const std::string probs = g.op("Slice", {g.op("Softmax", {logits}, {MakeAttribute("axis", int64_t{1})}), g.ints({1}),
                                            g.ints({N + 1}), g.ints({1})});
@@ -206,7 +206,7 @@ Boxes postprocess(OnnxGraph& g, const std::string& logits, const std::string& de
   std::string scores = g.op("Reshape", {probs, g.ints({-1})});
   std::vector<int64_t> classes;
   for (int64_t c = 0; c < N; ++c) classes.push_back(c);
-  labels = g.op("Reshape", {g.op("Expand", {g.ints(classes, {1, N}), g.op("Concat", {S, g.ints({N})}, {MakeAttribute("axis", int64_t{0})})}),
+  std::string labels = g.op("Reshape", {g.op("Expand", {g.ints(classes, {1, N}), g.op("Concat", {S, g.ints({N})}, {MakeAttribute("axis", int64_t{0})})}),
                             g.ints({-1})});
   std::string confident = g.op("Greater", {scores, g.scalar(static_cast<float>(o.score_threshold))});
   if (o.min_size > 0) confident = g.op("And", {confident, at_least(g, boxes, o.min_size)});
@@ -224,8 +224,7 @@ Boxes postprocess(OnnxGraph& g, const std::string& logits, const std::string& de
   const std::string moved = g.op("Add", {boxes, g.op("Unsqueeze", {offsets, g.ints({1})})});
   const std::string most = o.max_per_image > 0 ? g.ints({o.max_per_image}) : length(g, boxes);
   const std::string keep = nms_indices(g, moved, g.op("Unsqueeze", {scores, g.ints({0})}), most, o.nms_threshold);
-  labels = rows(g, labels, keep);
-  return {rows(g, boxes, keep), rows(g, scores, keep)};
+  return {rows(g, boxes, keep), rows(g, scores, keep), rows(g, labels, keep)};
 }
 
 // The settings the graph cannot express, refused by name.
@@ -263,31 +262,30 @@ ExportSummary export_detector(LoadedDetector& d, const std::string& path, const 
   OnnxGraph g(graph);
 
   const std::string x = network_input(g, loader_options(config, /*training=*/false), H, W, PH, PW);
-  const std::vector<std::string> maps = export_maps(g, *model.backbone, x, "backbone", example);
+  const std::vector<std::string> maps = export_maps(g, *model.backbone, x, "backbone", shapes);
   const RpnValues rpn = rpn_head(g, *model.rpn->head, maps, shapes);
   const BoxCoding& coding = config.rpn.targets.coding;
   const Boxes proposals = model.pyramid
                               ? propose_per_level(g, anchors.boxes, anchors.per_level, rpn, H, W, config.rpn.test, coding)
                               : propose(g, anchors.boxes, rpn, H, W, config.rpn.test, coding);
   Boxes detections;
-  std::string labels;
   if (model.roi_heads) {
     const RcnnHead& head = *model.roi_heads;
     const std::string features = export_layer(g, *head.box_head, pool(g, model, maps, proposals.boxes), "roi_heads.box_head");
     const std::string logits = export_layer(g, *head.box_predictor->cls_score, features, "roi_heads.box_predictor.cls_score");
     std::string deltas = export_layer(g, *head.box_predictor->bbox_pred, features, "roi_heads.box_predictor.bbox_pred");
     if (head.box_predictor->background_deltas) deltas = g.op("Slice", {deltas, g.ints({4}), g.ints({4 * (head.classes + 1)}), g.ints({1})});
-    detections = postprocess(g, logits, deltas, proposals.boxes, head.classes, H, W, config.test, labels);
+    detections = postprocess(g, logits, deltas, proposals.boxes, head.classes, H, W, config.test);
   } else {  // the RPN alone: each proposal an "object" scored by its probability
     g.scope = "postprocess";
     const std::string probability = g.op("Sigmoid", {proposals.scores});
     const std::string confident = g.op("Greater", {probability, g.scalar(static_cast<float>(config.test.score_threshold))});
     auto compress = [&](const std::string& v) { return g.op("Compress", {v, confident}, {MakeAttribute("axis", int64_t{0})}); };
-    detections = {compress(proposals.boxes), compress(probability)};
-    labels = zero_per_row(g, detections.scores);
+    const std::string scores = compress(probability);
+    detections = {compress(proposals.boxes), scores, zero_per_row(g, scores)};
   }
   g.output(detections.boxes, "boxes", Type::FLOAT, {-1, 4});
-  g.output(labels, "labels", Type::INT64, {-1});
+  g.output(detections.labels, "labels", Type::INT64, {-1});
   g.output(detections.scores, "scores", Type::FLOAT, {-1});
 
   auto meta = [&](const std::string& key, const std::string& value) {

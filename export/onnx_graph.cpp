@@ -77,7 +77,7 @@ void OnnxGraph::input(const std::string& name, onnx::TensorProto::DataType type,
 
 void OnnxGraph::output(const std::string& value, const std::string& name, onnx::TensorProto::DataType type,
                        const std::vector<int64_t>& shape) {
-  op_types.erase("Identity");  // renaming is not an op the model needs: not listed
+  // The rename to the output's name: not an op of the model, so not in op_types.
   onnx::NodeProto* node = graph_.add_node();
   node->set_op_type("Identity");
   node->set_name("output/" + name);

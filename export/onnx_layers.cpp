@@ -3,7 +3,6 @@
 #include <cmath>
 #include <typeinfo>
 
-#include "autograd/grad_mode.h"
 #include "core/kernels.h"
 #include "detection/rcnn_head.h"
 #include "models/fpn.h"
@@ -88,9 +87,13 @@ std::string bottleneck(OnnxGraph& g, const models::Bottleneck& b, const std::str
   return relu(g, g.op("Add", {y, shortcut}));
 }
 
-// The stem of ResNet50C4::forward (conv1, bn1, ReLU, max pool).
-std::string resnet_stem(OnnxGraph& g, const models::ResNet50C4& r, const std::string& x, const std::string& name) {
-  return export_layer(g, *r.maxpool, relu(g, conv(g, *r.conv1, r.bn1.get(), x, join(name, "conv1"))), join(name, "maxpool"));
+// ResNet50C4::forward_stages: C2, C3, C4.
+std::vector<std::string> resnet_stages(OnnxGraph& g, const models::ResNet50C4& r, const std::string& x, const std::string& name) {
+  const std::string stem =
+      export_layer(g, *r.maxpool, relu(g, conv(g, *r.conv1, r.bn1.get(), x, join(name, "conv1"))), join(name, "maxpool"));
+  const std::string c2 = export_layer(g, *r.layer1, stem, join(name, "layer1"));
+  const std::string c3 = export_layer(g, *r.layer2, c2, join(name, "layer2"));
+  return {c2, c3, export_layer(g, *r.layer3, c3, join(name, "layer3"))};
 }
 
 // A Sequential's outputs at the layers `ends` (forward_ends): stretch after stretch, so that folding
@@ -112,30 +115,21 @@ std::vector<std::string> taps(OnnxGraph& g, const models::Backbone& b, const std
   if (const auto* t = dynamic_cast<const models::TinyNet*>(&b)) return sequential_ends(g, *t->body, x, join(name, "body"), t->tap_layers);
   if (const auto* m = dynamic_cast<const models::MobileNetV2*>(&b))
     return sequential_ends(g, *m->features, x, join(name, "features"), m->tap_layers);
-  if (const auto* r = dynamic_cast<const models::ResNet50*>(&b)) {
-    const std::string c2 = export_layer(g, *r->c4->layer1, resnet_stem(g, *r->c4, x, name), join(name, "layer1"));
-    const std::string c3 = export_layer(g, *r->c4->layer2, c2, join(name, "layer2"));
-    const std::string c4 = export_layer(g, *r->c4->layer3, c3, join(name, "layer3"));
-    return {c2, c3, c4, export_layer(g, *r->conv5->layer4, c4, join(name, "layer4"))};
+  if (const auto* r = dynamic_cast<const models::ResNet50*>(&b)) {  // ResNet50::forward_taps
+    std::vector<std::string> stages = resnet_stages(g, *r->c4, x, name);
+    stages.push_back(export_layer(g, *r->conv5->layer4, stages.back(), join(name, "layer4")));
+    return stages;
   }
   throw Error(concat_message("export: ", name, " (", typeid(b).name(), ") has no stage ends the exporter knows"));
 }
 
-// BackboneWithFpn::forward_maps and FeaturePyramidNetwork::forward.
-std::vector<std::string> pyramid(OnnxGraph& g, models::BackboneWithFpn& b, const std::string& x, const std::string& name,
-                                 const Tensor& example) {
-  std::vector<Tensor> tap_values;
-  {
-    NoGradGuard no_grad;
-    tap_values = b.body->forward_taps(example);
-  }
+// BackboneWithFpn::forward_maps and FeaturePyramidNetwork::forward; `sizes`: its output maps (level l
+// has its tap's size: the FPN's convs keep sizes).
+std::vector<std::string> pyramid(OnnxGraph& g, const models::BackboneWithFpn& b, const std::string& x, const std::string& name,
+                                 const std::vector<Tensor>& sizes) {
   const std::vector<std::string> all = taps(g, *b.body, x, join(name, "body"));
   std::vector<std::string> maps;
-  std::vector<Tensor> sizes;
-  for (size_t i : b.levels) {
-    maps.push_back(all[i]);
-    sizes.push_back(tap_values[i]);
-  }
+  for (size_t i : b.levels) maps.push_back(all[i]);
   const models::FeaturePyramidNetwork& fpn = *b.fpn;
   const std::string prefix = join(name, "fpn");
   const size_t L = maps.size();
@@ -210,10 +204,7 @@ std::string export_layer(OnnxGraph& g, const Layer& layer, const std::string& x,
     return b->residual ? g.op("Add", {x, y}) : y;
   }
   if (const auto* b = as<models::Bottleneck>(layer)) return bottleneck(g, *b, x, name);
-  if (const auto* r = as<models::ResNet50C4>(layer)) {
-    const std::string c2 = export_layer(g, *r->layer1, resnet_stem(g, *r, x, name), join(name, "layer1"));
-    return export_layer(g, *r->layer3, export_layer(g, *r->layer2, c2, join(name, "layer2")), join(name, "layer3"));
-  }
+  if (const auto* r = as<models::ResNet50C4>(layer)) return resnet_stages(g, *r, x, name).back();
   if (const auto* h = as<models::ResNetConv5Head>(layer)) {  // layer4, then the mean over each map
     const std::string y = export_layer(g, *h->layer4, x, join(name, "layer4"));
     g.scope = name;
@@ -232,9 +223,9 @@ std::string export_layer(OnnxGraph& g, const Layer& layer, const std::string& x,
   throw Error(concat_message("export: ", name, " is a layer the exporter has no ONNX form for (", typeid(layer).name(), ")"));
 }
 
-std::vector<std::string> export_maps(OnnxGraph& g, models::Backbone& backbone, const std::string& x, const std::string& name,
-                                     const Tensor& example) {
-  if (auto* p = dynamic_cast<models::BackboneWithFpn*>(&backbone)) return pyramid(g, *p, x, name, example);
+std::vector<std::string> export_maps(OnnxGraph& g, const models::Backbone& backbone, const std::string& x,
+                                     const std::string& name, const std::vector<Tensor>& maps) {
+  if (const auto* p = dynamic_cast<const models::BackboneWithFpn*>(&backbone)) return pyramid(g, *p, x, name, maps);
   return {export_layer(g, backbone, x, name)};
 }
 

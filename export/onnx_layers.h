@@ -16,10 +16,10 @@ namespace rcnn::onnx_export {
 // its nodes and errors. Returns the output value.
 std::string export_layer(OnnxGraph& g, const Layer& layer, const std::string& x, const std::string& name);
 
-// Backbone::forward_maps: the maps a detector reads, finest first. `example`: a batch of the export's
-// size, which a feature pyramid runs through its body once to learn the sizes its upsampling goes to.
-std::vector<std::string> export_maps(OnnxGraph& g, models::Backbone& backbone, const std::string& x,
-                                     const std::string& name, const Tensor& example);
+// Backbone::forward_maps: the maps a detector reads, finest first. `maps`: the backbone's own maps of
+// an image of the export's size, whose sizes a feature pyramid's upsampling goes to.
+std::vector<std::string> export_maps(OnnxGraph& g, const models::Backbone& backbone, const std::string& x,
+                                     const std::string& name, const std::vector<Tensor>& maps);
 
 // upsample_nearest (layers/upsample.h) to a size known at export: a Gather per axis with the very source
 // indices our kernels use (nearest_source), so no resize rounding can differ.

@@ -53,9 +53,10 @@ ResNet50C4::ResNet50C4(Generator& gen)
       layer2(register_module("layer2", resnet_stage(256, 128, 4, 2, gen))),
       layer3(register_module("layer3", resnet_stage(512, 256, 6, 2, gen))) {}
 
-Tensor ResNet50C4::forward(const Tensor& x) {
-  const Tensor stem = maxpool->forward(relu(bn1->forward(conv1->forward(x))));
-  return layer3->forward(layer2->forward(layer1->forward(stem)));
+std::vector<Tensor> ResNet50C4::forward_stages(const Tensor& x) {
+  const Tensor c2 = layer1->forward(maxpool->forward(relu(bn1->forward(conv1->forward(x)))));
+  const Tensor c3 = layer2->forward(c2);
+  return {c2, c3, layer3->forward(c3)};
 }
 
 Backbone::RoiHead ResNet50C4::roi_head(Generator& gen) const { return {std::make_shared<ResNetConv5Head>(gen), 2048}; }
@@ -80,9 +81,9 @@ ResNet50::ResNet50(int64_t classes, Generator& gen)
 Tensor ResNet50::forward(const Tensor& x) { return conv5->layer4->forward(c4->forward(x)); }
 
 std::vector<Tensor> ResNet50::forward_taps(const Tensor& x) {
-  const Tensor c2 = c4->layer1->forward(c4->maxpool->forward(relu(c4->bn1->forward(c4->conv1->forward(x)))));
-  const Tensor c3 = c4->layer2->forward(c2), c4_ = c4->layer3->forward(c3);
-  return {c2, c3, c4_, conv5->layer4->forward(c4_)};
+  std::vector<Tensor> stages = c4->forward_stages(x);
+  stages.push_back(conv5->layer4->forward(stages.back()));
+  return stages;
 }
 
 Tensor ResNet50::classify(const Tensor& x) {

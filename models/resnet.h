@@ -35,7 +35,8 @@ std::shared_ptr<nn::Sequential> resnet_stage(int64_t in, int64_t width, int64_t 
 class ResNet50C4 : public Backbone {
  public:
   explicit ResNet50C4(Generator& gen = default_generator());
-  Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x) override { return forward_stages(x).back(); }
+  std::vector<Tensor> forward_stages(const Tensor& x);  // the ends of layer1-3: C2, C3, C4
   RoiHead roi_head(Generator& gen) const override;  // layer4 + average pooling, 2048 features
   std::shared_ptr<nn::Conv2d> conv1;
   std::shared_ptr<nn::FrozenBatchNorm2d> bn1;
